@@ -1,0 +1,18 @@
+"""Checkers that the chapters' exercise cells call right after the reader's code.
+
+The solution convention, shared by every chapter: an exercise is a markdown
+cell whose heading starts ``### Exercise`` followed by one code cell tagged
+``solution``. In that cell the answer stands between the lines
+``### BEGIN SOLUTION`` and ``### END SOLUTION``; after the markers comes the
+checker call, e.g. ``check_potential_after_spike(answer)``. Student versions
+replace what lies between the markers with
+``raise NotImplementedError("exercise: ...")`` and keep the checker call.
+
+A checker tests the answer against the library's reference on hidden cases,
+prints ``[pass]`` or ``[not yet]`` with a hint (never the answer) and returns a
+:class:`CheckResult`.
+"""
+
+from mlsnn_edu.exercises._core import CheckResult, failed, passed
+
+__all__ = ["CheckResult", "failed", "passed"]

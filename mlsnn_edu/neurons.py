@@ -1,0 +1,150 @@
+r"""Integrate-and-fire neurons: binary (N = 1) and multi-level (N levels per timestep).
+
+One timestep of a multi-level IF neuron with threshold :math:`\theta` and soft
+reset, in closed form (what the library computes):
+
+.. math::
+
+    v &\leftarrow v + I(t) \\
+    z(t) &= \operatorname{clamp}\left(\lfloor v / \theta \rfloor,\ 0,\ N\right) \\
+    v &\leftarrow v - \theta\, z(t)
+
+The same timestep read literally is N micro-steps: integrate once, then up to N
+times "if :math:`v \ge \theta`: fire, subtract :math:`\theta`".
+:func:`microstep_step` is that loop; it exists as the reference the closed form
+is tested against, never to be used in a network. With N = 1 both are the
+binary IF neuron. Over T timesteps the spike total takes N*T + 1 values.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mlsnn_edu._checks import check_alpha, check_choice, check_levels, check_theta
+from mlsnn_edu.surrogate import SURROGATES, multilevel_spike, staircase
+
+
+def multilevel_step(
+    v: torch.Tensor, current: torch.Tensor, *, levels: int, theta: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""One timestep in closed form: returns ``(z, v_next)``.
+
+    :math:`v' = v + I`, :math:`z = \mathrm{clamp}(\lfloor v'/\theta\rfloor, 0, N)`,
+    :math:`v_{next} = v' - \theta z`. Pure forward: no surrogate gradient.
+    """
+    check_levels(levels)
+    theta = check_theta(theta)
+    v = v + current
+    z = staircase(v, levels, theta)
+    return z, v - theta * z
+
+
+def microstep_step(
+    v: torch.Tensor, current: torch.Tensor, *, levels: int, theta: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """One timestep as N literal micro-steps (the reference for :func:`multilevel_step`).
+
+    Integrate the current once, then N times: fire where ``v >= theta`` and
+    subtract ``theta`` there.
+    """
+    check_levels(levels)
+    theta = check_theta(theta)
+    v = v + current
+    z = torch.zeros_like(v)
+    for _ in range(levels):
+        fired = (v >= theta).to(v.dtype)
+        z = z + fired
+        v = v - theta * fired
+    return z, v
+
+
+def run_neuron(
+    currents: torch.Tensor, *, levels: int, theta: float = 1.0, step=multilevel_step
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run a neuron over ``currents`` of shape ``[T, ...]`` from ``v = 0``.
+
+    Returns the spikes ``[T, ...]`` and the membrane potential after each
+    timestep ``[T, ...]``. ``step`` is :func:`multilevel_step` or
+    :func:`microstep_step`.
+    """
+    _check_sequence(currents)
+    v = torch.zeros_like(currents[0])
+    spikes, potentials = [], []
+    for current in currents:
+        z, v = step(v, current, levels=levels, theta=theta)
+        spikes.append(z)
+        potentials.append(v)
+    return torch.stack(spikes), torch.stack(potentials)
+
+
+def _check_sequence(x: torch.Tensor) -> None:
+    if x.dim() < 2:
+        raise ValueError(
+            f"input must have shape [T, B, ...] (at least 2 dimensions), got shape {tuple(x.shape)}"
+        )
+    if x.shape[0] < 1:
+        raise ValueError(f"timesteps (T, the first dimension of the input) must be >= 1, got {x.shape[0]}")
+
+
+class MultiLevelIF(nn.Module):
+    r"""Multi-level integrate-and-fire neuron layer with soft reset.
+
+    Input currents ``[T, B, ...]`` give spikes ``[T, B, ...]`` with values in
+    ``{0, ..., levels}``. The membrane potential starts at 0 on every call and is
+    carried across the T timesteps:
+
+    .. math::
+
+        v \leftarrow v + I(t),\quad z(t) = \mathrm{clamp}(\lfloor v/\theta\rfloor, 0, N),
+        \quad v \leftarrow v - \theta z(t).
+
+    Args:
+        levels: N, spikes per timestep (1 = binary IF neuron).
+        theta: firing threshold.
+        surrogate: backward estimator, ``"sigmoid"`` (slope ``alpha``) or ``"ste"``.
+        alpha: slope of the sigmoid surrogate.
+        ste_mask: with ``"ste"``, zero the gradient outside ``0 <= v <= N*theta``.
+    """
+
+    def __init__(
+        self,
+        levels: int = 4,
+        theta: float = 1.0,
+        surrogate: str = "sigmoid",
+        alpha: float = 5.0,
+        ste_mask: bool = False,
+    ) -> None:
+        super().__init__()
+        self.levels = check_levels(levels)
+        self.theta = check_theta(theta)
+        self.surrogate = check_choice(surrogate, SURROGATES, "surrogate")
+        self.alpha = check_alpha(alpha)
+        self.ste_mask = bool(ste_mask)
+
+    def _fire(self, v: torch.Tensor) -> torch.Tensor:
+        return multilevel_spike(
+            v,
+            levels=self.levels,
+            theta=self.theta,
+            surrogate=self.surrogate,
+            alpha=self.alpha,
+            ste_mask=self.ste_mask,
+        )
+
+    def forward(self, currents: torch.Tensor) -> torch.Tensor:
+        _check_sequence(currents)
+        if currents.shape[0] == 1:  # one timestep: v starts at 0, no state to carry
+            return self._fire(currents[0]).unsqueeze(0)
+        v = torch.zeros_like(currents[0])
+        spikes = []
+        for current in currents:
+            v = v + current
+            z = self._fire(v)
+            v = v - self.theta * z
+            spikes.append(z)
+        return torch.stack(spikes)
+
+    def extra_repr(self) -> str:
+        extra = f", alpha={self.alpha}" if self.surrogate == "sigmoid" else f", ste_mask={self.ste_mask}"
+        return f"levels={self.levels}, theta={self.theta}, surrogate={self.surrogate!r}{extra}"
