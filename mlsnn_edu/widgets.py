@@ -1,0 +1,85 @@
+"""Interactive explorers for the chapters, built from ipywidgets.
+
+Each explorer is a plain object: its sliders are attributes, its latest result
+is an attribute, and moving a slider in code (``explorer.timesteps.value = 3``)
+recomputes everything, so tests need neither a kernel nor a browser.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+from IPython import get_ipython
+from IPython.display import clear_output, display
+
+from mlsnn_edu.plots import plot_quantizer
+from mlsnn_edu.quantization import QuantizationError, quantization_error
+
+
+class QuantizationExplorer:
+    """Sliders for T, N, theta and the input range; redraws the quantizer and its error.
+
+    The inputs are taken as uniform over the chosen range (a dense grid of
+    ``samples`` points), so ``result.mse`` is the mean squared error
+    :math:`\\mathbb{E}[(q(x) - x)^2]` under that distribution and
+    ``result.max_abs`` the largest error on the range.
+    """
+
+    def __init__(
+        self,
+        timesteps: int = 1,
+        levels: int = 4,
+        theta: float = 1.0,
+        input_range: tuple[float, float] = (0.0, 4.0),
+        samples: int = 4001,
+    ) -> None:
+        self.samples = samples
+        self.timesteps = widgets.IntSlider(value=timesteps, min=1, max=8, description="T (timesteps)")
+        self.levels = widgets.IntSlider(value=levels, min=1, max=16, description="N (levels)")
+        self.theta = widgets.FloatSlider(value=theta, min=0.1, max=2.0, step=0.05, description="theta")
+        self.input_range = widgets.FloatRangeSlider(
+            value=input_range, min=-2.0, max=10.0, step=0.1, description="inputs"
+        )
+        self.summary = widgets.HTML()
+        self.figure_output = widgets.Output()
+        self.result: QuantizationError
+        self.figure = None
+        for slider in (self.timesteps, self.levels, self.theta, self.input_range):
+            slider.observe(self._update, names="value")
+        self.widget = widgets.VBox(
+            [widgets.HBox([self.timesteps, self.levels]), widgets.HBox([self.theta, self.input_range]),
+             self.summary, self.figure_output]
+        )
+        self._update()
+
+    def inputs(self) -> torch.Tensor:
+        """The grid of input values the error is measured on."""
+        low, high = self.input_range.value
+        return torch.linspace(low, high, self.samples, dtype=torch.float64)
+
+    def _update(self, change: object = None) -> None:
+        settings = dict(timesteps=self.timesteps.value, levels=self.levels.value, theta=self.theta.value)
+        self.result = quantization_error(self.inputs(), **settings)
+        self.summary.value = (
+            f"<b>levels</b>: <span class='levels'>{self.result.levels}</span> &nbsp; "
+            f"<b>mean squared error</b>: <span class='mse'>{self.result.mse:.5f}</span> &nbsp; "
+            f"<b>max error</b>: <span class='max-error'>{self.result.max_abs:.4f}</span>"
+        )
+        if self.figure is not None:
+            plt.close(self.figure)
+        ax = plot_quantizer(input_range=self.input_range.value, **settings)
+        self.figure = ax.figure
+        plt.close(self.figure)  # shown through the Output widget only
+        if get_ipython() is not None:
+            with self.figure_output:
+                clear_output(wait=True)
+                display(self.figure)
+
+    def _ipython_display_(self) -> None:
+        display(self.widget)
+
+
+def quantization_explorer(**kwargs) -> QuantizationExplorer:
+    """Build the chapter 2 explorer: ``display(quantization_explorer())`` or just leave it last in a cell."""
+    return QuantizationExplorer(**kwargs)
