@@ -14,5 +14,10 @@ prints ``[pass]`` or ``[not yet]`` with a hint (never the answer) and returns a
 """
 
 from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.exercises.ch01 import check_if_step, check_potential_after_spike, check_sigmoid_surrogate
+from mlsnn_edu.exercises.ch02 import (
+    check_level_count,
+    check_levels_for_target_error,
+    check_multilevel_step,
+)
 
-__all__ = ["CheckResult", "failed", "passed"]

@@ -16,6 +16,9 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.passed
 
+    def _ipython_display_(self) -> None:
+        """Shown nowhere in a notebook: the checker has already printed its verdict."""
+
 
 def passed(exercise: str, message: str = "all hidden cases agree with the reference") -> CheckResult:
     """Report a correct answer."""

@@ -1,0 +1,65 @@
+"""Checkers for chapter 1, the integrate-and-fire neuron."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.neurons import multilevel_step
+from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
+
+
+def check_potential_after_spike(answer: float) -> CheckResult:
+    """Exercise 1.1: input 0.6 every step, threshold 1.0, soft reset; v right after the first spike."""
+    name = "Exercise 1.1 (potential after one spike)"
+    v = torch.zeros(1)
+    while True:
+        z, v = multilevel_step(v, torch.tensor([0.6]), levels=1, theta=1.0)
+        if z.item() > 0:
+            break
+    if not isinstance(answer, (int, float)):
+        return failed(name, "give the potential as a number")
+    if abs(answer - v.item()) < 1e-6:
+        return passed(name, "the soft reset keeps the charge above the threshold")
+    if abs(answer) < 1e-6:
+        return failed(name, "that is a hard reset; a soft reset subtracts the threshold instead")
+    return failed(name, "add 0.6 step by step until v >= 1.0, then subtract the threshold once")
+
+
+def check_if_step(step: Callable[[torch.Tensor, torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+    """Exercise 1.2: ``step(v, current, theta) -> (spike, v_next)``, binary IF with soft reset."""
+    name = "Exercise 1.2 (binary IF step)"
+    generator = torch.Generator().manual_seed(12)
+    for theta in (1.0, 0.5, 2.0):
+        v = torch.randn(200, generator=generator) * theta
+        current = torch.randn(200, generator=generator) * theta
+        expected_z, expected_v = multilevel_step(v, current, levels=1, theta=theta)
+        z, v_next = step(v.clone(), current.clone(), theta)
+        z, v_next = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(v_next, dtype=torch.float32)
+        if z.shape != expected_z.shape:
+            return failed(name, "return one spike per neuron, with the same shape as v")
+        if not torch.equal(z, expected_z):
+            if ((z > 1) | (z < 0)).any():
+                return failed(name, "a binary neuron emits 0 or 1 per step, whatever the potential")
+            return failed(name, "integrate first (v + current), then compare with theta using >=")
+        if not torch.allclose(v_next, expected_v, atol=1e-5):
+            return failed(name, "after a spike, subtract theta from the potential (soft reset)")
+    return passed(name)
+
+
+def check_sigmoid_surrogate(surrogate: Callable[[torch.Tensor, float, float], torch.Tensor]) -> CheckResult:
+    """Exercise 1.3: ``surrogate(v, theta, alpha)``, the derivative of sigmoid(alpha (v/theta - 1))."""
+    name = "Exercise 1.3 (sigmoid surrogate)"
+    v = torch.linspace(-3, 5, 401, dtype=torch.float64)
+    for theta, alpha in ((1.0, 5.0), (0.5, 2.0), (2.0, 10.0)):
+        expected = sigmoid_surrogate_derivative(v, 1, theta, alpha)
+        got = torch.as_tensor(surrogate(v.clone(), theta, alpha), dtype=torch.float64)
+        if got.shape != v.shape:
+            return failed(name, "return one derivative per potential, with the same shape as v")
+        if not torch.allclose(got, expected, rtol=1e-4, atol=1e-8):
+            if torch.allclose(got, expected * theta, rtol=1e-4, atol=1e-8):
+                return failed(name, "the chain rule through v/theta brings a factor 1/theta")
+            return failed(name, "differentiate s = sigmoid(alpha (v/theta - 1)): ds/dv = (alpha/theta) s (1 - s)")
+    return passed(name)

@@ -1,0 +1,293 @@
+# %% [markdown]
+# # 1. The integrate-and-fire neuron
+#
+# A spiking neuron keeps one number between inputs: its **membrane potential**
+# $v$. At each timestep $t$ it adds its input current $I(t)$ (in a network: the
+# output of a convolution and batch normalisation), compares $v$ with a
+# **threshold** $\theta$, and if $v \ge \theta$ it emits a spike $s(t) = 1$ and
+# lowers its potential. That is the integrate-and-fire (IF) neuron:
+#
+# $$
+# v \leftarrow v + I(t), \qquad
+# s(t) = \begin{cases} 1 & v \ge \theta \\ 0 & \text{otherwise} \end{cases}, \qquad
+# v \leftarrow v - \theta\, s(t).
+# $$
+#
+# The last line is the **soft reset**: the neuron subtracts the threshold and
+# keeps whatever charge was above it. In this chapter we build the neuron by
+# hand, compare the two ways to reset it, see why a spike has no useful
+# gradient, and meet the surrogate gradient that makes training possible.
+# Library code used here: `mlsnn_edu.neurons` and `mlsnn_edu.surrogate`.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from mlsnn_edu import plots
+from mlsnn_edu.neurons import MultiLevelIF, run_neuron
+from mlsnn_edu.settings import seed_everything
+from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
+
+seed_everything(0)
+
+# %% [markdown]
+# ## Building the neuron, one timestep at a time
+#
+# Here is the neuron as a plain loop over timesteps, for a single neuron and a
+# short input sequence. It is the whole model: there is nothing else hidden in
+# the library's version.
+
+
+# %%
+def if_neuron(currents: list[float], theta: float = 1.0) -> tuple[list[int], list[float]]:
+    """Binary IF neuron with soft reset; returns spikes and the potential after each step."""
+    v, spikes, potentials = 0.0, [], []
+    for current in currents:
+        v = v + current  # integrate
+        spike = 1 if v >= theta else 0  # fire
+        v = v - theta * spike  # soft reset
+        spikes.append(spike)
+        potentials.append(v)
+    return spikes, potentials
+
+
+currents = [0.6, 0.6, 0.6, 0.2, 1.5, 0.0, -0.4, 0.9, 0.8, 0.3]
+spikes, potentials = if_neuron(currents)
+print("spikes:    ", spikes)
+print("potentials:", [round(v, 2) for v in potentials])
+
+# %% [markdown]
+# The library computes the same thing for whole tensors at once:
+# `run_neuron(currents, levels=1)` takes currents of shape `[T, ...]` and returns
+# the spikes and potentials of every neuron. With `levels=1` it is the binary
+# neuron above (chapter 2 explains what larger `levels` do). Both must agree:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+library_spikes, library_potentials = run_neuron(torch.tensor(currents, dtype=torch.float64).unsqueeze(1), levels=1)
+print("library agrees on spikes:", library_spikes.flatten().int().tolist() == spikes)
+print("library agrees on potentials:", torch.allclose(library_potentials.flatten(), torch.tensor(potentials, dtype=torch.float64)))
+
+# %% [markdown]
+# The trace below shows the potential after each timestep (blue), the
+# threshold (dashed red) and the spikes (red triangles).
+
+# %%
+ax = plots.plot_membrane_trace(
+    torch.tensor(currents), library_potentials.flatten(), library_spikes.flatten(), theta=1.0
+)
+plt.show()
+
+# %% [markdown]
+# *Figure: membrane potential of a binary IF neuron over ten timesteps, with
+# the input current in grey, the threshold at 1.0 and a marker at each of the
+# four spikes.*
+#
+# **Quick check.** With a constant input of 0.6, threshold 1.0 and soft reset,
+# what is the membrane potential right after the first spike? After two steps
+# $v = 1.2 \ge 1$, the neuron fires and subtracts 1: $v = 0.2$. The first three
+# steps of the trace above are exactly this case:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print("potential after the first spike:", round(potentials[1], 6))
+
+# %% [markdown]
+# ## Soft reset versus hard reset
+#
+# A **hard reset** sets $v \leftarrow 0$ after a spike and throws away the
+# charge above the threshold. Over many timesteps that lost charge shows up as a
+# lower firing rate. With a constant input $I$ a soft-reset neuron fires
+# $\lfloor T I / \theta \rfloor$ times in $T$ steps (for $0 \le I \le \theta$): its
+# rate is a faithful, quantized copy of $I$. The hard-reset neuron fires only
+# $\lfloor T / \lceil \theta / I \rceil \rfloor$ times: it needs
+# $\lceil \theta / I\rceil$ steps per spike whatever the remainder.
+# The hard reset is not part of the library (nothing in this book uses it), so
+# we write it here to compare:
+
+
+# %%
+def hard_reset_rate(current: float, timesteps: int, theta: float = 1.0) -> float:
+    v, total = 0.0, 0
+    for _ in range(timesteps):
+        v += current
+        if v >= theta:
+            total, v = total + 1, 0.0
+    return total / timesteps
+
+
+timesteps = 32
+inputs = torch.linspace(0, 1.0, 201)
+soft_rate = run_neuron(inputs.expand(timesteps, -1).clone(), levels=1)[0].mean(0)
+hard_rate = torch.tensor([hard_reset_rate(float(i), timesteps) for i in inputs])
+
+fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
+ax.plot(inputs, inputs, "--", color="tab:gray", label="identity")
+ax.plot(inputs, soft_rate, label="soft reset")
+ax.plot(inputs, hard_rate, label="hard reset")
+ax.set(xlabel="constant input current I", ylabel="firing rate (spikes per step)",
+       title=f"Firing rate against input, T={timesteps}, theta=1")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# *Figure: firing rate against constant input over 32 timesteps. The soft-reset
+# rate follows the identity line in small steps; the hard-reset rate falls below
+# it, most visibly between 0.5 and 1.*
+
+# %%
+# NBVAL_CHECK_OUTPUT
+for current in (0.3, 0.6, 0.9):
+    soft = run_neuron(torch.full((timesteps, 1), current), levels=1)[0].sum().item()
+    print(f"I = {current}: soft reset {int(soft)} spikes, hard reset {round(hard_reset_rate(current, timesteps) * timesteps)} spikes in {timesteps} steps")
+
+# %% [markdown]
+# ## A spike has no gradient
+#
+# Training a network means following the gradient of a loss with respect to the
+# weights, through every neuron. But the spike is a step function of $v$: flat
+# everywhere except at the threshold, where it jumps. Its derivative is 0 almost
+# everywhere (and undefined at the jump), so no gradient reaches the weights.
+# PyTorch agrees:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+v = torch.tensor([0.2, 0.9, 1.1, 3.0], requires_grad=True)
+spike = torch.clamp(torch.floor(v / 1.0), 0, 1)  # the step function of the binary neuron
+spike.sum().backward()
+print("spikes:", spike.tolist())
+print("true gradient ds/dv:", v.grad.tolist())
+
+# %% [markdown]
+# ## The surrogate gradient
+#
+# The standard trick keeps the step in the forward pass and replaces its
+# derivative in the backward pass by the derivative of a smooth look-alike. The
+# library uses a sigmoid of slope $\alpha$ centred on the threshold:
+#
+# $$
+# \frac{\partial s}{\partial v} \approx \frac{d}{dv}\,\sigma\!\left(\alpha\left(\frac{v}{\theta} - 1\right)\right)
+# = \frac{\alpha}{\theta}\,\sigma(1 - \sigma).
+# $$
+#
+# $\alpha$ sets the trade-off: a large $\alpha$ is a faithful but narrow bump, a
+# small one a wide but blurry one. `multilevel_spike(v, levels=1, surrogate="sigmoid")`
+# is the step forward and this surrogate backward:
+
+# %%
+plots.plot_staircase_and_surrogate(levels=1, theta=1.0, alphas=(2.0, 5.0, 10.0))
+plt.show()
+
+# %% [markdown]
+# *Figure: the binary spike as a step at v = 1, with three bell-shaped
+# surrogate derivatives centred on the threshold; the larger alpha, the taller
+# and narrower the bell.*
+#
+# ### Far from the threshold, the surrogate vanishes too
+#
+# The bump is narrow: a neuron whose potential sits far from the threshold
+# gets almost no gradient. For $\alpha = 5$:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+distances = torch.tensor([0.0, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64)
+for alpha in (2.0, 5.0):
+    derivative = sigmoid_surrogate_derivative(1.0 + distances, levels=1, theta=1.0, alpha=alpha)
+    print(f"alpha={alpha:g}: " + ", ".join(f"|v-theta|={d:g}: {g:.2e}" for d, g in zip(distances.tolist(), derivative.tolist())))
+
+# %% [markdown]
+# Four thresholds away the gradient is about a millionth of its peak. A neuron
+# whose potential is pushed far above the threshold is invisible to training.
+# Chapter 4 shows where this hurts (after residual sums, where potentials grow
+# large) and the cure the paper uses: the straight-through estimator, whose
+# gradient is 1 wherever $v$ is.
+#
+# The same surrogate lets us *learn* with a spiking neuron. Below, a single
+# input current is tuned by gradient descent so that a neuron emits 6 spikes in
+# 8 timesteps. Started near the threshold it learns; started far below, the
+# sigmoid surrogate gives it (almost) nothing to follow, while the
+# straight-through estimator still does.
+
+
+# %%
+def learn_current(start: float, surrogate: str, target: int = 6, timesteps: int = 8, steps: int = 60) -> float:
+    current = torch.tensor([start], requires_grad=True)
+    neuron = MultiLevelIF(levels=1, surrogate=surrogate)
+    optimizer = torch.optim.SGD([current], lr=0.01)
+    for _ in range(steps):
+        total = neuron(current.expand(timesteps, 1)).sum()
+        loss = (total - target) ** 2
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return int(neuron(current.detach().expand(timesteps, 1)).sum())
+
+
+# NBVAL_CHECK_OUTPUT
+for start in (0.3, -3.0):
+    for surrogate in ("sigmoid", "ste"):
+        print(f"start I={start:+.1f}, {surrogate:7s}: {learn_current(start, surrogate)} spikes (target 6)")
+
+# %% [markdown]
+# ## What the library gives you
+#
+# `MultiLevelIF(levels=1, theta=1.0, surrogate="sigmoid", alpha=5.0)` is a
+# PyTorch module holding all of the above: it takes currents of shape
+# `[T, B, ...]`, starts every sample at $v = 0$, carries the potential across
+# the T timesteps with a soft reset, and returns spikes of the same shape.
+# Chapter 2 raises `levels` above 1.
+#
+# ## Exercises
+#
+# Each exercise cell ends with a checker call: it runs your answer against the
+# library on hidden cases and prints `[pass]`, or `[not yet]` with a hint.
+
+# %% [markdown]
+# ### Exercise 1.1 — the potential after one spike (compute)
+#
+# Constant input 0.6, threshold 1.0, soft reset, starting from $v = 0$. Work out
+# by hand the membrane potential right after the neuron's first spike and
+# assign it to `answer`.
+
+# %% tags=["solution"]
+from mlsnn_edu.exercises import check_potential_after_spike
+
+### BEGIN SOLUTION
+answer = 0.6 + 0.6 - 1.0
+### END SOLUTION
+check_potential_after_spike(answer)
+
+# %% [markdown]
+# ### Exercise 1.2 — one timestep of the binary neuron (implement)
+#
+# Write `if_step(v, current, theta)` for tensors `v` and `current`: integrate,
+# fire where $v \ge \theta$ (spike 1.0, else 0.0), soft reset. Return
+# `(spikes, v_next)`.
+
+# %% tags=["solution"]
+from mlsnn_edu.exercises import check_if_step
+
+### BEGIN SOLUTION
+def if_step(v, current, theta):
+    v = v + current
+    spikes = (v >= theta).float()
+    return spikes, v - theta * spikes
+### END SOLUTION
+check_if_step(if_step)
+
+# %% [markdown]
+# ### Exercise 1.3 — the surrogate by hand (implement)
+#
+# Write `surrogate(v, theta, alpha)`: the derivative with respect to $v$ of
+# $\sigma(\alpha(v/\theta - 1))$, elementwise, using only `torch.sigmoid` and
+# arithmetic.
+
+# %% tags=["solution"]
+from mlsnn_edu.exercises import check_sigmoid_surrogate
+
+### BEGIN SOLUTION
+def surrogate(v, theta, alpha):
+    s = torch.sigmoid(alpha * (v / theta - 1))
+    return alpha / theta * s * (1 - s)
+### END SOLUTION
+check_sigmoid_surrogate(surrogate)

@@ -1,0 +1,91 @@
+"""Chapter 1 and 2 checkers: solutions pass, wrong answers fail with a hint."""
+
+from __future__ import annotations
+
+import torch
+
+from mlsnn_edu.exercises import (
+    check_if_step,
+    check_level_count,
+    check_levels_for_target_error,
+    check_multilevel_step,
+    check_potential_after_spike,
+    check_sigmoid_surrogate,
+)
+
+
+def test_potential_after_spike() -> None:
+    assert check_potential_after_spike(0.2)
+    hard_reset = check_potential_after_spike(0.0)
+    assert not hard_reset and "hard reset" in hard_reset.message
+    assert not check_potential_after_spike(1.2)
+
+
+def solution_if_step(v, current, theta):
+    v = v + current
+    spike = (v >= theta).float()
+    return spike, v - theta * spike
+
+
+def test_if_step() -> None:
+    assert check_if_step(solution_if_step)
+
+    def hard_reset(v, current, theta):
+        spike, _ = solution_if_step(v, current, theta)
+        return spike, torch.where(spike > 0, torch.zeros_like(v), v + current)
+
+    result = check_if_step(hard_reset)
+    assert not result and "soft reset" in result.message
+
+    def strict(v, current, theta):
+        v = v + current
+        spike = (v > theta + 0.05).float()
+        return spike, v - theta * spike
+
+    assert not check_if_step(strict)
+
+
+def test_sigmoid_surrogate() -> None:
+    def solution(v, theta, alpha):
+        s = torch.sigmoid(alpha * (v / theta - 1))
+        return alpha / theta * s * (1 - s)
+
+    assert check_sigmoid_surrogate(solution)
+
+    def forgot_chain_rule(v, theta, alpha):
+        s = torch.sigmoid(alpha * (v / theta - 1))
+        return alpha * s * (1 - s)
+
+    result = check_sigmoid_surrogate(forgot_chain_rule)
+    assert not result and "1/theta" in result.message
+
+
+def test_level_count() -> None:
+    assert check_level_count(16)
+    assert "zero" in check_level_count(15).message
+    assert not check_level_count(4)
+
+
+def test_multilevel_step() -> None:
+    def solution(v, current, levels, theta):
+        v = v + current
+        z = torch.clamp(torch.floor(v / theta), 0, levels)
+        return z, v - theta * z
+
+    assert check_multilevel_step(solution)
+
+    def no_upper_clamp(v, current, levels, theta):
+        v = v + current
+        z = torch.clamp(torch.floor(v / theta), min=0)
+        return z, v - theta * z
+
+    result = check_multilevel_step(no_upper_clamp)
+    assert not result and "at most N" in result.message
+
+
+def test_levels_for_target_error() -> None:
+    # Independent derivation: the floor quantizer's error is uniform on [0, 1/N),
+    # so MSE = 1 / (3 N^2) < 1e-3  <=>  N >= 19.
+    assert check_levels_for_target_error(19)
+    assert not check_levels_for_target_error(18)
+    assert "smallest" in check_levels_for_target_error(25).message
