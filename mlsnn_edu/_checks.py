@@ -39,7 +39,9 @@ def check_alpha(alpha: float, name: str = "alpha") -> float:
     try:
         value = float(alpha)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} (surrogate slope) must be a finite number > 0, got {alpha!r}") from None
+        raise ValueError(
+            f"{name} (surrogate slope) must be a finite number > 0, got {alpha!r}"
+        ) from None
     if not math.isfinite(value) or value <= 0:
         raise ValueError(f"{name} (surrogate slope) must be a finite number > 0, got {alpha!r}")
     return value

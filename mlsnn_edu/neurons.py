@@ -84,7 +84,9 @@ def _check_sequence(x: torch.Tensor) -> None:
             f"input must have shape [T, B, ...] (at least 2 dimensions), got shape {tuple(x.shape)}"
         )
     if x.shape[0] < 1:
-        raise ValueError(f"timesteps (T, the first dimension of the input) must be >= 1, got {x.shape[0]}")
+        raise ValueError(
+            f"timesteps (T, the first dimension of the input) must be >= 1, got {x.shape[0]}"
+        )
 
 
 class MultiLevelIF(nn.Module):
@@ -146,5 +148,9 @@ class MultiLevelIF(nn.Module):
         return torch.stack(spikes)
 
     def extra_repr(self) -> str:
-        extra = f", alpha={self.alpha}" if self.surrogate == "sigmoid" else f", ste_mask={self.ste_mask}"
+        extra = (
+            f", alpha={self.alpha}"
+            if self.surrogate == "sigmoid"
+            else f", ste_mask={self.ste_mask}"
+        )
         return f"levels={self.levels}, theta={self.theta}, surrogate={self.surrogate!r}{extra}"

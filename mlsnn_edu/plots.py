@@ -36,18 +36,31 @@ def plot_membrane_trace(
     ax.plot(steps, potentials, marker="o", color="tab:blue", label="v after reset")
     ax.axhline(theta, color="tab:red", linestyle="--", label=r"threshold $\theta$")
     fired = spikes > 0
-    ax.scatter(steps[fired], torch.full((int(fired.sum()),), theta), marker="^", s=80, color="tab:red",
-               zorder=3, label="spike")
+    ax.scatter(
+        steps[fired],
+        torch.full((int(fired.sum()),), theta),
+        marker="^",
+        s=80,
+        color="tab:red",
+        zorder=3,
+        label="spike",
+    )
     for t, z in zip(steps[fired].tolist(), spikes[fired].tolist()):
         if z > 1:
-            ax.annotate(f"z={int(z)}", (t, theta), textcoords="offset points", xytext=(0, 8), ha="center")
+            ax.annotate(
+                f"z={int(z)}", (t, theta), textcoords="offset points", xytext=(0, 8), ha="center"
+            )
     ax.set(xlabel="timestep t", ylabel="value", title=title)
     ax.legend(loc="upper left", fontsize="small")
     return ax
 
 
 def plot_staircase_and_surrogate(
-    *, levels: int, theta: float = 1.0, alphas: tuple[float, ...] = (2.0, 5.0, 10.0), ax: Axes | None = None
+    *,
+    levels: int,
+    theta: float = 1.0,
+    alphas: tuple[float, ...] = (2.0, 5.0, 10.0),
+    ax: Axes | None = None,
 ) -> Axes:
     """The staircase z(v) and the sigmoid surrogate derivative for several slopes alpha."""
     ax = _axes(ax)
@@ -56,7 +69,11 @@ def plot_staircase_and_surrogate(
     for alpha in alphas:
         derivative = sigmoid_surrogate_derivative(v, levels, theta, alpha)
         ax.plot(v, derivative, label=rf"surrogate dz/dv, $\alpha$={alpha:g}")
-    ax.set(xlabel="membrane potential v", ylabel="value", title=f"Staircase and its surrogate (N={levels})")
+    ax.set(
+        xlabel="membrane potential v",
+        ylabel="value",
+        title=f"Staircase and its surrogate (N={levels})",
+    )
     ax.legend(fontsize="small")
     return ax
 
@@ -73,9 +90,16 @@ def plot_quantizer(
     ax = _axes(ax)
     x = torch.linspace(*input_range, 2001)
     ax.plot(x, x, color="tab:gray", linestyle="--", label="identity")
-    ax.plot(x, quantize(x, timesteps=timesteps, levels=levels, theta=theta), color="tab:blue",
-            label=f"q(x), T={timesteps}, N={levels}")
-    ax.set(xlabel="input current x", ylabel="rate-coded output q(x)",
-           title=f"{levels * timesteps + 1} levels: T={timesteps}, N={levels}, theta={theta:g}")
+    ax.plot(
+        x,
+        quantize(x, timesteps=timesteps, levels=levels, theta=theta),
+        color="tab:blue",
+        label=f"q(x), T={timesteps}, N={levels}",
+    )
+    ax.set(
+        xlabel="input current x",
+        ylabel="rate-coded output q(x)",
+        title=f"{levels * timesteps + 1} levels: T={timesteps}, N={levels}, theta={theta:g}",
+    )
     ax.legend(loc="upper left", fontsize="small")
     return ax

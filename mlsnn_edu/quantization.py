@@ -35,7 +35,9 @@ def num_levels(timesteps: int, levels: int) -> int:
     return check_levels(levels) * check_timesteps(timesteps) + 1
 
 
-def spike_total(x: torch.Tensor, *, timesteps: int, levels: int, theta: float = 1.0) -> torch.Tensor:
+def spike_total(
+    x: torch.Tensor, *, timesteps: int, levels: int, theta: float = 1.0
+) -> torch.Tensor:
     r"""Spike total :math:`S(x)=\mathrm{clamp}(\lfloor Tx/\theta\rfloor, 0, NT)` for constant current ``x``."""
     check_timesteps(timesteps)
     check_levels(levels)

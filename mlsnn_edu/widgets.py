@@ -35,9 +35,13 @@ class QuantizationExplorer:
         samples: int = 4001,
     ) -> None:
         self.samples = samples
-        self.timesteps = widgets.IntSlider(value=timesteps, min=1, max=8, description="T (timesteps)")
+        self.timesteps = widgets.IntSlider(
+            value=timesteps, min=1, max=8, description="T (timesteps)"
+        )
         self.levels = widgets.IntSlider(value=levels, min=1, max=16, description="N (levels)")
-        self.theta = widgets.FloatSlider(value=theta, min=0.1, max=2.0, step=0.05, description="theta")
+        self.theta = widgets.FloatSlider(
+            value=theta, min=0.1, max=2.0, step=0.05, description="theta"
+        )
         self.input_range = widgets.FloatRangeSlider(
             value=input_range, min=-2.0, max=10.0, step=0.1, description="inputs"
         )
@@ -48,8 +52,12 @@ class QuantizationExplorer:
         for slider in (self.timesteps, self.levels, self.theta, self.input_range):
             slider.observe(self._update, names="value")
         self.widget = widgets.VBox(
-            [widgets.HBox([self.timesteps, self.levels]), widgets.HBox([self.theta, self.input_range]),
-             self.summary, self.figure_output]
+            [
+                widgets.HBox([self.timesteps, self.levels]),
+                widgets.HBox([self.theta, self.input_range]),
+                self.summary,
+                self.figure_output,
+            ]
         )
         self._update()
 
@@ -59,7 +67,9 @@ class QuantizationExplorer:
         return torch.linspace(low, high, self.samples, dtype=torch.float64)
 
     def _update(self, change: object = None) -> None:
-        settings = dict(timesteps=self.timesteps.value, levels=self.levels.value, theta=self.theta.value)
+        settings = dict(
+            timesteps=self.timesteps.value, levels=self.levels.value, theta=self.theta.value
+        )
         self.result = quantization_error(self.inputs(), **settings)
         self.summary.value = (
             f"<b>levels</b>: <span class='levels'>{self.result.levels}</span> &nbsp; "

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,7 +25,9 @@ def pip_entries() -> list[str]:
 def test_every_pyproject_dependency_is_reachable_from_environment_yml() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     entries = pip_entries()
-    installs_project = [e for e in entries if re.fullmatch(r"(-e\s+)?\.(\[(?P<extras>[\w,\s-]+)\])?", e)]
+    installs_project = [
+        e for e in entries if re.fullmatch(r"(-e\s+)?\.(\[(?P<extras>[\w,\s-]+)\])?", e)
+    ]
     assert installs_project, "environment.yml must pip-install the project itself ('-e .[dev]')"
     extras = set()
     for entry in installs_project:
@@ -42,13 +44,17 @@ def test_environment_python_satisfies_requires_python() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     minimum = re.search(r">=\s*(3\.\d+)", project["requires-python"]).group(1)
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
-    python = next(d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python"))
+    python = next(
+        d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python")
+    )
     assert f">={minimum}" in python
 
 
 def test_python_dash_m_and_console_script_give_help() -> None:
-    for command in ([sys.executable, "-m", "mlsnn_edu", "--help"],
-                    [str(Path(sys.executable).parent / "mlsnn-edu"), "--help"]):
+    for command in (
+        [sys.executable, "-m", "mlsnn_edu", "--help"],
+        [str(Path(sys.executable).parent / "mlsnn-edu"), "--help"],
+    ):
         result = subprocess.run(command, capture_output=True, text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         for subcommand in ("train", "evaluate", "activity", "energy", "reproduce"):

@@ -10,7 +10,9 @@ from mlsnn_edu.neurons import run_neuron
 from mlsnn_edu.quantization import num_levels, quantization_error, quantize, spike_total
 
 
-def simulated_spike_total(x: torch.Tensor, timesteps: int, levels: int, theta: float) -> torch.Tensor:
+def simulated_spike_total(
+    x: torch.Tensor, timesteps: int, levels: int, theta: float
+) -> torch.Tensor:
     """Feed the same current for T steps to the neuron and count its spikes."""
     spikes, _ = run_neuron(x.expand(timesteps, *x.shape).clone(), levels=levels, theta=theta)
     return spikes.sum(0)
@@ -21,10 +23,14 @@ def simulated_spike_total(x: torch.Tensor, timesteps: int, levels: int, theta: f
 def test_quantizer_is_what_a_neuron_does_under_direct_encoding(timesteps, levels, theta) -> None:
     # Grid points that sit between the staircase's steps (no ties with a threshold).
     x = (torch.arange(-40, 40 * levels) + 0.37) * (theta / 16)
-    assert torch.equal(spike_total(x, timesteps=timesteps, levels=levels, theta=theta),
-                       simulated_spike_total(x, timesteps, levels, theta))
+    assert torch.equal(
+        spike_total(x, timesteps=timesteps, levels=levels, theta=theta),
+        simulated_spike_total(x, timesteps, levels, theta),
+    )
     expected = simulated_spike_total(x, timesteps, levels, theta) * theta / timesteps
-    torch.testing.assert_close(quantize(x, timesteps=timesteps, levels=levels, theta=theta), expected)
+    torch.testing.assert_close(
+        quantize(x, timesteps=timesteps, levels=levels, theta=theta), expected
+    )
 
 
 @pytest.mark.parametrize(("timesteps", "levels"), [(1, 1), (4, 1), (1, 4), (3, 5)])
@@ -39,7 +45,9 @@ def test_error_matches_an_independent_numpy_computation() -> None:
     sample = rng.uniform(-0.5, 3.0, 5000)
     timesteps, levels, theta = 2, 3, 0.8
     rate = np.clip(np.floor(timesteps * sample / theta), 0, levels * timesteps) * theta / timesteps
-    result = quantization_error(torch.from_numpy(sample), timesteps=timesteps, levels=levels, theta=theta)
+    result = quantization_error(
+        torch.from_numpy(sample), timesteps=timesteps, levels=levels, theta=theta
+    )
     assert result.levels == 7
     assert result.mse == pytest.approx(np.mean((rate - sample) ** 2))
     assert result.max_abs == pytest.approx(np.max(np.abs(rate - sample)))
@@ -78,11 +86,14 @@ def test_equivalence_breaks_for_time_varying_currents() -> None:
     assert run_neuron(late.sum(0, keepdim=True), levels=4)[0].sum().item() == 2
 
 
-@pytest.mark.parametrize(("kwargs", "argument"), [
-    (dict(timesteps=0, levels=1), "timesteps"),
-    (dict(timesteps=1, levels=0), "levels"),
-    (dict(timesteps=1, levels=1, theta=-2.0), "theta"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        (dict(timesteps=0, levels=1), "timesteps"),
+        (dict(timesteps=1, levels=0), "levels"),
+        (dict(timesteps=1, levels=1, theta=-2.0), "theta"),
+    ],
+)
 def test_bad_arguments(kwargs, argument) -> None:
     with pytest.raises(ValueError, match=argument):
         quantize(torch.zeros(3), **kwargs)

@@ -43,7 +43,10 @@ def execute(source: Path, timeout: int = 900) -> float:
     os.environ.pop("MLSNN_EDU_FULL", None)  # the committed twins are always quick mode
     start = time.perf_counter()
     NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
     ).execute()
     elapsed = time.perf_counter() - start
     target = source.with_suffix(".ipynb")
@@ -62,12 +65,16 @@ def drift() -> list[str]:
         if not twin.exists():
             problems.append(f"{source.name}: no executed twin {twin.name}")
         elif as_text(nbformat.read(twin, as_version=4)) != source.read_text(encoding="utf-8"):
-            problems.append(f"{twin.name} differs from {source.name}: re-run tools/notebooks.py execute")
+            problems.append(
+                f"{twin.name} differs from {source.name}: re-run tools/notebooks.py execute"
+            )
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("execute", help="execute chapter sources into their .ipynb twins")
     run.add_argument("sources", nargs="*", type=Path)

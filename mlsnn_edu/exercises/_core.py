@@ -20,7 +20,9 @@ class CheckResult:
         """Shown nowhere in a notebook: the checker has already printed its verdict."""
 
 
-def passed(exercise: str, message: str = "all hidden cases agree with the reference") -> CheckResult:
+def passed(
+    exercise: str, message: str = "all hidden cases agree with the reference"
+) -> CheckResult:
     """Report a correct answer."""
     result = CheckResult(exercise, True, message)
     print(f"[pass] {exercise}: {message}")

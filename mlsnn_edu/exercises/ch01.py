@@ -28,7 +28,9 @@ def check_potential_after_spike(answer: float) -> CheckResult:
     return failed(name, "add 0.6 step by step until v >= 1.0, then subtract the threshold once")
 
 
-def check_if_step(step: Callable[[torch.Tensor, torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]]) -> CheckResult:
+def check_if_step(
+    step: Callable[[torch.Tensor, torch.Tensor, float], tuple[torch.Tensor, torch.Tensor]],
+) -> CheckResult:
     """Exercise 1.2: ``step(v, current, theta) -> (spike, v_next)``, binary IF with soft reset."""
     name = "Exercise 1.2 (binary IF step)"
     generator = torch.Generator().manual_seed(12)
@@ -37,7 +39,10 @@ def check_if_step(step: Callable[[torch.Tensor, torch.Tensor, float], tuple[torc
         current = torch.randn(200, generator=generator) * theta
         expected_z, expected_v = multilevel_step(v, current, levels=1, theta=theta)
         z, v_next = step(v.clone(), current.clone(), theta)
-        z, v_next = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(v_next, dtype=torch.float32)
+        z, v_next = (
+            torch.as_tensor(z, dtype=torch.float32),
+            torch.as_tensor(v_next, dtype=torch.float32),
+        )
         if z.shape != expected_z.shape:
             return failed(name, "return one spike per neuron, with the same shape as v")
         if not torch.equal(z, expected_z):
@@ -49,7 +54,9 @@ def check_if_step(step: Callable[[torch.Tensor, torch.Tensor, float], tuple[torc
     return passed(name)
 
 
-def check_sigmoid_surrogate(surrogate: Callable[[torch.Tensor, float, float], torch.Tensor]) -> CheckResult:
+def check_sigmoid_surrogate(
+    surrogate: Callable[[torch.Tensor, float, float], torch.Tensor],
+) -> CheckResult:
     """Exercise 1.3: ``surrogate(v, theta, alpha)``, the derivative of sigmoid(alpha (v/theta - 1))."""
     name = "Exercise 1.3 (sigmoid surrogate)"
     v = torch.linspace(-3, 5, 401, dtype=torch.float64)
@@ -61,5 +68,8 @@ def check_sigmoid_surrogate(surrogate: Callable[[torch.Tensor, float, float], to
         if not torch.allclose(got, expected, rtol=1e-4, atol=1e-8):
             if torch.allclose(got, expected * theta, rtol=1e-4, atol=1e-8):
                 return failed(name, "the chain rule through v/theta brings a factor 1/theta")
-            return failed(name, "differentiate s = sigmoid(alpha (v/theta - 1)): ds/dv = (alpha/theta) s (1 - s)")
+            return failed(
+                name,
+                "differentiate s = sigmoid(alpha (v/theta - 1)): ds/dv = (alpha/theta) s (1 - s)",
+            )
     return passed(name)

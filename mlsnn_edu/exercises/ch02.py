@@ -37,7 +37,10 @@ def check_multilevel_step(
         current = torch.randn(300, generator=generator) * levels * theta  # negatives and saturation
         expected_z, expected_v = multilevel_step(v, current, levels=levels, theta=theta)
         z, v_next = step(v.clone(), current.clone(), levels, theta)
-        z, v_next = torch.as_tensor(z, dtype=torch.float32), torch.as_tensor(v_next, dtype=torch.float32)
+        z, v_next = (
+            torch.as_tensor(z, dtype=torch.float32),
+            torch.as_tensor(v_next, dtype=torch.float32),
+        )
         if z.shape != expected_z.shape:
             return failed(name, "return one spike value per neuron, with the same shape as v")
         if not torch.equal(z, expected_z):
@@ -45,7 +48,9 @@ def check_multilevel_step(
                 return failed(name, "a negative potential emits no spike: clamp from below at 0")
             if (z > levels).any():
                 return failed(name, "at most N spikes per timestep: clamp from above at N")
-            return failed(name, "integrate first, then count how many thresholds fit in v (floor of v/theta)")
+            return failed(
+                name, "integrate first, then count how many thresholds fit in v (floor of v/theta)"
+            )
         if not torch.allclose(v_next, expected_v, atol=1e-4):
             return failed(name, "subtract theta once per emitted spike, i.e. theta * z")
     return passed(name)
@@ -68,4 +73,6 @@ def check_levels_for_target_error(answer: int) -> CheckResult:
         return passed(name, "the error falls like the square of the step 1/N")
     if isinstance(answer, int) and answer > expected:
         return failed(name, "that works but is not the smallest: try fewer levels")
-    return failed(name, "measure quantization_error for increasing N and stop at the first below the target")
+    return failed(
+        name, "measure quantization_error for increasing N and stop at the first below the target"
+    )
