@@ -1,5 +1,81 @@
-"""Datasets: the embedded digits (default, offline), CIFAR-10/100 and CIFAR10-DVS."""
+"""Datasets by name: the embedded digits (default, offline), CIFAR-10/100 and CIFAR10-DVS.
 
+=================  ===========================================  ================
+name               what                                         one input
+=================  ===========================================  ================
+``digits``         scikit-learn's digits, lifted to 3x32x32     ``[3, 32, 32]``
+``digits_dvs``     the digits through the emulated event camera ``[T, 2, r, r]``
+``cifar10``        CIFAR-10 (torchvision), standard augmentation ``[3, 32, 32]``
+``cifar100``       CIFAR-100 (torchvision), same                ``[3, 32, 32]``
+``cifar10_dvs``    CIFAR10-DVS (tonic), T frames                ``[T, 2, r, r]``
+=================  ===========================================  ================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch.utils.data import Dataset
+
+from mlsnn_edu._checks import check_choice
+from mlsnn_edu.data.cifar import CIFAR_CLASSES, cifar_datasets
 from mlsnn_edu.data.digits import digits_datasets
+from mlsnn_edu.data.dvs import cifar10_dvs_datasets, digits_dvs_datasets, emulate_event_camera
 
-__all__ = ["digits_datasets"]
+DATASET_NAMES = ("digits", "digits_dvs", "cifar10", "cifar100", "cifar10_dvs")
+EVENT_DATASETS = ("digits_dvs", "cifar10_dvs")
+
+
+@dataclass
+class Datasets:
+    """A train and a test split, with what a network needs to know about them."""
+
+    train: Dataset
+    test: Dataset
+    num_classes: int
+    in_channels: int
+
+
+def build_datasets(
+    name: str = "digits",
+    *,
+    root: str | Path = "data",
+    download: bool = False,
+    timesteps: int = 1,
+    resolution: int = 32,
+    seed: int = 0,
+) -> Datasets:
+    """The dataset ``name`` (one of :data:`DATASET_NAMES`).
+
+    ``timesteps`` and ``resolution`` are the number of frames and their size for
+    the event datasets; ``seed`` fixes the digits' split; ``root`` and
+    ``download`` concern the real datasets only.
+    """
+    check_choice(name, DATASET_NAMES, "dataset")
+    if name == "digits":
+        train, test = digits_datasets(seed=seed)
+        return Datasets(train, test, num_classes=10, in_channels=3)
+    if name == "digits_dvs":
+        train, test = digits_dvs_datasets(timesteps, resolution, seed=seed)
+        return Datasets(train, test, num_classes=10, in_channels=2)
+    if name == "cifar10_dvs":
+        train, test = cifar10_dvs_datasets(
+            root, timesteps=timesteps, resolution=resolution, download=download
+        )
+        return Datasets(train, test, num_classes=10, in_channels=2)
+    train, test = cifar_datasets(name, root, download=download)
+    return Datasets(train, test, num_classes=CIFAR_CLASSES[name], in_channels=3)
+
+
+__all__ = [
+    "DATASET_NAMES",
+    "EVENT_DATASETS",
+    "Datasets",
+    "build_datasets",
+    "cifar10_dvs_datasets",
+    "cifar_datasets",
+    "digits_datasets",
+    "digits_dvs_datasets",
+    "emulate_event_camera",
+]
