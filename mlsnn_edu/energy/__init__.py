@@ -1,0 +1,53 @@
+"""The analytical energy model of Lemaire et al. (ICONIP 2022), for ANNs, binary and multi-level SNNs.
+
+* :mod:`~mlsnn_edu.energy.presets`: energy per operation and per memory access
+  (Horowitz, ISSCC 2014, 45 nm), as named presets;
+* :mod:`~mlsnn_edu.energy.counts`: the model's equations, one function per kind of layer;
+* :mod:`~mlsnn_edu.energy.estimate`: :func:`estimate_energy` walks a network with
+  its recorded activity and returns an :class:`EnergyReport` (rows, total, table, plot);
+* :mod:`~mlsnn_edu.energy.cli`: the ``mlsnn-edu energy`` command.
+
+How a multi-level spike of value k is charged is the ``multilevel_cost`` option:
+
+==================  ======================================  ==========================
+option              a spike of value k in [1, N] costs       cost follows
+==================  ======================================  ==========================
+``"accumulate"``    k accumulations (k unit spikes)          the spike mass
+``"event_mac"``     one event, weight times k by shift-add   the spike events
+``"linear_in_N"``   N accumulations whatever k               N x the events
+==================  ======================================  ==========================
+"""
+
+from mlsnn_edu.energy.cli import add_energy_arguments, energy_command
+from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts, SynapseGeometry, spike_units
+from mlsnn_edu.energy.estimate import (
+    ENERGY_KINDS,
+    EnergyReport,
+    LayerEnergy,
+    comparison_table,
+    estimate_energy,
+    measure_energy,
+)
+from mlsnn_edu.energy.plots import plot_energy_comparison, plot_layer_energy
+from mlsnn_edu.energy.presets import PRESET_NAMES, PRESETS, EnergyPreset, get_preset
+
+__all__ = [
+    "ENERGY_KINDS",
+    "MULTILEVEL_COSTS",
+    "PRESETS",
+    "PRESET_NAMES",
+    "Counts",
+    "EnergyPreset",
+    "EnergyReport",
+    "LayerEnergy",
+    "SynapseGeometry",
+    "add_energy_arguments",
+    "comparison_table",
+    "energy_command",
+    "estimate_energy",
+    "get_preset",
+    "measure_energy",
+    "plot_energy_comparison",
+    "plot_layer_energy",
+    "spike_units",
+]

@@ -1,0 +1,188 @@
+"""The ``mlsnn-edu energy`` command: a network's per-layer energy and the ANN / binary / multi-level comparison.
+
+::
+
+    mlsnn-edu energy --model sparse_resnet18                      # quick mode, at initialisation
+    mlsnn-edu energy --checkpoint runs/quick/checkpoint.pt --plot energy.png
+
+The network runs on test samples of its dataset (the embedded digits by
+default) under a :class:`~mlsnn_edu.monitor.SpikeMonitor`. The comparison uses
+the same weights three ways: charged as an ANN with the same layers, as a binary
+SNN [T=4, N=1] and as a multi-level SNN [T=1, N=4].
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+from mlsnn_edu.energy.counts import MULTILEVEL_COSTS
+from mlsnn_edu.energy.estimate import (
+    EnergyReport,
+    comparison_table,
+    estimate_energy,
+    measure_energy,
+)
+from mlsnn_edu.energy.presets import PRESET_NAMES
+
+BINARY = (4, 1)
+MULTILEVEL = (1, 4)
+
+
+def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``mlsnn-edu energy``."""
+    from mlsnn_edu.data import DATASET_NAMES
+    from mlsnn_edu.models import MODEL_NAMES
+
+    parser.add_argument(
+        "--model", choices=MODEL_NAMES, help="network to estimate (or --checkpoint)"
+    )
+    parser.add_argument(
+        "--checkpoint", type=Path, help="a trainer checkpoint: network, weights, dataset"
+    )
+    parser.add_argument(
+        "--width", type=int, help="channels of the first layer (default 16; 64 at full scale)"
+    )
+    parser.add_argument("--timesteps", type=int, help="T of the network's own table (default 1)")
+    parser.add_argument("--levels", type=int, help="N of the network's own table (default 4)")
+    parser.add_argument(
+        "--dataset", choices=DATASET_NAMES, help="inputs to record activity on (default digits)"
+    )
+    parser.add_argument("--data-root", default="data", help="folder of the real datasets")
+    parser.add_argument(
+        "--samples", type=int, default=64, help="test samples to average over (default 64)"
+    )
+    parser.add_argument(
+        "--preset", choices=PRESET_NAMES, default="horowitz45nm", help="energy per operation"
+    )
+    parser.add_argument(
+        "--multilevel-cost",
+        choices=MULTILEVEL_COSTS,
+        default="accumulate",
+        help="how a spike of value k is charged: k accumulations, one small MAC, or N accumulations",
+    )
+    parser.add_argument(
+        "--plot", type=Path, help="save the stacked-bar comparison to this image file"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the initial weights (default 0)"
+    )
+
+
+def _settings(args: argparse.Namespace) -> dict:
+    """Network and data settings: the checkpoint's, then the command line's, then the defaults."""
+    from mlsnn_edu.settings import full_scale
+
+    settings = {
+        "model": None,
+        "width": 64 if full_scale() else 16,
+        "timesteps": 1,
+        "levels": 4,
+        "dataset": "digits",
+        "model_options": {},
+        "resolution": 32,
+        "state": None,
+    }
+    if args.checkpoint is not None:
+        from mlsnn_edu.train import load_checkpoint
+
+        payload = load_checkpoint(args.checkpoint)
+        config = payload["config"]
+        settings.update({key: config[key] for key in settings if key in config})
+        settings["state"] = payload["model"]
+        if args.model is not None and args.model != config["model"]:
+            raise ValueError(
+                f"--model {args.model} does not match the checkpoint's network {config['model']!r}"
+            )
+    for key in ("model", "width", "timesteps", "levels", "dataset"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if settings["model"] is None:
+        raise ValueError("give --model NAME or --checkpoint PATH")
+    if args.samples < 1:
+        raise ValueError(f"samples must be an integer >= 1, got {args.samples}")
+    return settings
+
+
+def _inputs(
+    settings: dict, timesteps: int, samples: int, root: str
+) -> tuple[torch.Tensor, int, bool]:
+    """``samples`` test inputs for a network with ``timesteps``; its in_channels; whether they are spikes."""
+    from mlsnn_edu.data import EVENT_DATASETS, build_datasets
+    from mlsnn_edu.train import model_input
+
+    data = build_datasets(
+        settings["dataset"], root=root, timesteps=timesteps, resolution=settings["resolution"]
+    )
+    count = min(samples, len(data.test))
+    x = torch.stack([data.test[i][0] for i in range(count)])
+    return model_input(x), data.in_channels, settings["dataset"] in EVENT_DATASETS
+
+
+def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
+    """The network's own report first, then the ANN, binary and multi-level reports."""
+    from mlsnn_edu.data import EVENT_DATASETS
+    from mlsnn_edu.models import build_model
+    from mlsnn_edu.settings import seed_everything
+
+    settings = _settings(args)
+    options = {"preset": args.preset, "multilevel_cost": args.multilevel_cost}
+    seed_everything(args.seed)
+    state = settings["state"]
+    reports: dict[str, EnergyReport] = {}
+    configurations = [
+        ("network", (settings["timesteps"], settings["levels"])),
+        ("binary", BINARY),
+        ("multi-level", MULTILEVEL),
+    ]
+    loaded: dict[int, tuple[torch.Tensor, int, bool]] = {}
+    for label, (timesteps, levels) in configurations:
+        key = timesteps if settings["dataset"] in EVENT_DATASETS else 0  # frames depend on T
+        if key not in loaded:
+            loaded[key] = _inputs(settings, timesteps, args.samples, args.data_root)
+        x, in_channels, input_spikes = loaded[key]
+        model = build_model(
+            settings["model"],
+            timesteps=timesteps,
+            levels=levels,
+            width=settings["width"],
+            in_channels=in_channels,
+            **settings["model_options"],
+        )
+        if state is None:
+            state = model.state_dict()  # the same initial weights for every configuration
+        model.load_state_dict(state)
+        if label == "network":
+            shape = tuple(x.shape[-3:])
+            reports["ANN"] = estimate_energy(model, None, input_shape=shape, preset=args.preset)
+        reports[label] = measure_energy(model, x, input_spikes=input_spikes, **options)
+    return reports
+
+
+def energy_command(args: argparse.Namespace) -> int:
+    """Print the network's per-layer table and the comparison; save the plot if asked."""
+    reports = run_energy(args)
+    own = reports.pop("network")
+    print(own.table())
+    print()
+    named = {
+        f"ANN ({own.model} layers)": reports["ANN"],
+        f"binary [T={BINARY[0]}, N={BINARY[1]}]": reports["binary"],
+        f"multi-level [T={MULTILEVEL[0]}, N={MULTILEVEL[1]}]": reports["multi-level"],
+    }
+    print(comparison_table(named))
+    binary, multilevel = reports["binary"].total, reports["multi-level"].total
+    print(f"binary / multi-level energy: {binary / multilevel:.2f}x")
+    if args.plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from mlsnn_edu.energy.plots import plot_energy_comparison
+
+        ax = plot_energy_comparison(named, title=f"Energy per inference: {own.model}")
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        ax.figure.savefig(args.plot, dpi=150)
+        print(f"plot saved to {args.plot}")
+    return 0
