@@ -1,0 +1,1 @@
+"""The machinery behind ``mlsnn-edu assignments``: see :mod:`mlsnn_edu.assignments`."""
