@@ -85,7 +85,9 @@ def add_assignments_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write nbgrader source notebooks under OUTPUT/nbgrader/source/",
     )
     check = actions.add_parser(
-        "check", help="fail unless every chapter has enough graded exercises (3 for 1-4, 2 after)"
+        "check",
+        help="fail unless chapters 1-4 have >= 3 graded exercises and later ones >= 2, each calls "
+        "a checker, and no other cell needs a solution",
     )
     listing = actions.add_parser("list", help="print the exercises as a markdown table")
     listing.add_argument(

@@ -285,6 +285,17 @@ def test_graded_exercises_count_headings_not_cells() -> None:
     ]
 
 
+def test_a_later_cell_that_needs_a_solution_is_a_problem() -> None:
+    cells = demo_chapter().notebook.cells
+    cells.insert(1, cell("code", "g = 2"))  # given to students before the exercises
+    cells.append(cell("code", "answer = 1\nprint(answer)"))  # defines its own answer
+    cells.append(cell("code", "print(f(answer), g, math.pi)"))
+    assert exercise_problems([chapter(*cells)]) == [
+        "09_demo, cell 10: uses f, which only a solution defines, "
+        "so the student version would fail there"
+    ]
+
+
 def write_chapters(folder: Path, *chapters: Chapter) -> None:
     folder.mkdir()
     for item in chapters:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import copy
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -16,6 +18,7 @@ from mlsnn_edu.handouts.convention import (
     Chapter,
     load_chapters,
     required_exercises,
+    solution_blocks,
 )
 from mlsnn_edu.handouts.stubs import stub_source
 
@@ -56,9 +59,11 @@ def handout_metadata(notebook: NotebookNode) -> NotebookNode:
 
 
 def exercise_problems(chapters: list[Chapter]) -> list[str]:
-    """What stops the chapters from being graded: too few exercises, or no checker call."""
+    """What stops the chapters from being graded: too few exercises, no checker call, or
+    a later cell that needs a solution (it would fail in the student version)."""
     problems = []
     for chapter in chapters:
+        problems += solution_dependencies(chapter)
         needed = required_exercises(chapter.number)
         if chapter.graded < needed:
             problems.append(
@@ -72,6 +77,49 @@ def exercise_problems(chapters: list[Chapter]) -> list[str]:
                     "no check_*(...) call after the solution markers"
                 )
     return problems
+
+
+def solution_dependencies(chapter: Chapter) -> list[str]:
+    """Cells outside the exercises that read a name which, so far, only a solution has defined."""
+    exercise_cells = {exercise.cell for exercise in chapter.exercises}
+    answered: set[str] = set()  # bound between the markers of earlier exercises
+    defined: set[str] = set()  # bound by earlier cells that students receive as they are
+    problems = []
+    for index, cell in enumerate(chapter.notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if index in exercise_cells:
+            lines = cell.source.split("\n")
+            for begin, end in solution_blocks(lines, f"{chapter.name}, cell {index}"):
+                answered |= _names(textwrap.dedent("\n".join(lines[begin + 1 : end])), ast.Store)
+            continue
+        bound = _names(cell.source, ast.Store)
+        if needed := (_names(cell.source, ast.Load) & answered) - defined - bound:
+            problems.append(
+                f"{chapter.name}, cell {index}: uses {', '.join(sorted(needed))}, which only a "
+                "solution defines, so the student version would fail there"
+            )
+        defined |= bound
+    return problems
+
+
+def _names(source: str, context: type[ast.expr_context]) -> set[str]:
+    """Names that ``source`` binds (``ast.Store``) or reads (``ast.Load``); none if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, context):
+            names.add(node.id)
+        elif context is ast.Store and isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
+            names.add(node.name)
+        elif context is ast.Store and isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    return names
 
 
 def exercise_listing(chapters: list[Chapter]) -> str:
