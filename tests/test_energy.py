@@ -19,6 +19,7 @@ from mlsnn_edu.energy import (
     ENERGY_KINDS,
     MULTILEVEL_COSTS,
     PRESETS,
+    calibrate_batch_norm,
     comparison_table,
     estimate_energy,
     get_preset,
@@ -388,7 +389,18 @@ def test_energy_command_prints_table_and_comparison(tmp_path, capsys):
     add_energy_arguments(parser)
     plot = tmp_path / "energy.png"
     args = parser.parse_args(
-        ["--model", "sparse_resnet18", "--width", "2", "--samples", "4", "--plot", str(plot)]
+        [
+            "--model",
+            "sparse_resnet18",
+            "--width",
+            "2",
+            "--samples",
+            "4",
+            "--calibration-samples",
+            "8",
+            "--plot",
+            str(plot),
+        ]
     )
     assert energy_command(args) == 0
     out = capsys.readouterr().out
@@ -396,3 +408,16 @@ def test_energy_command_prints_table_and_comparison(tmp_path, capsys):
     for line in ("ANN (sparse_resnet18 layers)", "binary [T=4, N=1]", "multi-level [T=1, N=4]"):
         assert line in out
     assert plot.stat().st_size > 0
+
+
+def test_calibration_sets_batch_norm_statistics_to_the_input_average():
+    torch.manual_seed(0)
+    model = build_model("sparse_resnet18", timesteps=2, levels=1, width=2)
+    weights = model.stem.conv.weight.clone()
+    x = torch.randn(10, 3, 8, 8) + 0.5
+    calibrate_batch_norm(model, x, batch_size=5)  # two equal batches: their average is the mean
+    with torch.no_grad():
+        expected = model.stem.conv(x).mean(dim=(0, 2, 3))  # T repeats the image: same mean
+    assert torch.allclose(model.stem.bn.running_mean, expected, atol=1e-5)
+    assert torch.equal(model.stem.conv.weight, weights) and not model.training
+    assert model.stem.bn.momentum == 0.1  # restored

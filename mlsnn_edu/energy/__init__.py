@@ -5,6 +5,7 @@
 * :mod:`~mlsnn_edu.energy.counts`: the model's equations, one function per kind of layer;
 * :mod:`~mlsnn_edu.energy.estimate`: :func:`estimate_energy` walks a network with
   its recorded activity and returns an :class:`EnergyReport` (rows, total, table, plot);
+* :mod:`~mlsnn_edu.energy.calibration`: batch-norm statistics for untrained networks;
 * :mod:`~mlsnn_edu.energy.cli`: the ``mlsnn-edu energy`` command.
 
 How a multi-level spike of value k is charged is the ``multilevel_cost`` option:
@@ -18,6 +19,7 @@ option              a spike of value k in [1, N] costs       cost follows
 ==================  ======================================  ==========================
 """
 
+from mlsnn_edu.energy.calibration import calibrate_batch_norm
 from mlsnn_edu.energy.cli import add_energy_arguments, energy_command
 from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts, SynapseGeometry, spike_units
 from mlsnn_edu.energy.estimate import (
@@ -42,6 +44,7 @@ __all__ = [
     "LayerEnergy",
     "SynapseGeometry",
     "add_energy_arguments",
+    "calibrate_batch_norm",
     "comparison_table",
     "energy_command",
     "estimate_energy",

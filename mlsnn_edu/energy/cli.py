@@ -8,7 +8,12 @@
 The network runs on test samples of its dataset (the embedded digits by
 default) under a :class:`~mlsnn_edu.monitor.SpikeMonitor`. The comparison uses
 the same weights three ways: charged as an ANN with the same layers, as a binary
-SNN [T=4, N=1] and as a multi-level SNN [T=1, N=4].
+SNN [T=4, N=1] with threshold theta and as a multi-level SNN [T=1, N=4] with
+threshold theta/4, so that both cover [0, theta] with five levels (chapter 2).
+Batch-norm statistics are re-estimated on training inputs for each of the
+two (and for the network itself when it has no checkpoint: an untrained
+network's activity means nothing otherwise; see
+:mod:`~mlsnn_edu.energy.calibration`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from mlsnn_edu.energy.calibration import calibrate_batch_norm
 from mlsnn_edu.energy.counts import MULTILEVEL_COSTS
 from mlsnn_edu.energy.estimate import (
     EnergyReport,
@@ -53,6 +59,12 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", default="data", help="folder of the real datasets")
     parser.add_argument(
         "--samples", type=int, default=64, help="test samples to average over (default 64)"
+    )
+    parser.add_argument(
+        "--calibration-samples",
+        type=int,
+        default=256,
+        help="training samples to re-estimate batch-norm statistics on (default 256)",
     )
     parser.add_argument(
         "--preset", choices=PRESET_NAMES, default="horowitz45nm", help="energy per operation"
@@ -101,63 +113,81 @@ def _settings(args: argparse.Namespace) -> dict:
             settings[key] = getattr(args, key)
     if settings["model"] is None:
         raise ValueError("give --model NAME or --checkpoint PATH")
-    if args.samples < 1:
-        raise ValueError(f"samples must be an integer >= 1, got {args.samples}")
+    for name in ("samples", "calibration_samples"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {getattr(args, name)}")
     return settings
 
 
 def _inputs(
-    settings: dict, timesteps: int, samples: int, root: str
-) -> tuple[torch.Tensor, int, bool]:
-    """``samples`` test inputs for a network with ``timesteps``; its in_channels; whether they are spikes."""
-    from mlsnn_edu.data import EVENT_DATASETS, build_datasets
+    settings: dict, timesteps: int, args: argparse.Namespace
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Test inputs to measure on, training inputs to calibrate on, and the network's in_channels."""
+    from mlsnn_edu.data import build_datasets
     from mlsnn_edu.train import model_input
 
     data = build_datasets(
-        settings["dataset"], root=root, timesteps=timesteps, resolution=settings["resolution"]
+        settings["dataset"],
+        root=args.data_root,
+        timesteps=timesteps,
+        resolution=settings["resolution"],
     )
-    count = min(samples, len(data.test))
-    x = torch.stack([data.test[i][0] for i in range(count)])
-    return model_input(x), data.in_channels, settings["dataset"] in EVENT_DATASETS
+
+    def first(split, count: int) -> torch.Tensor:
+        return model_input(torch.stack([split[i][0] for i in range(min(count, len(split)))]))
+
+    return (
+        first(data.test, args.samples),
+        first(data.train, args.calibration_samples),
+        data.in_channels,
+    )
 
 
 def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
-    """The network's own report first, then the ANN, binary and multi-level reports."""
+    """Reports of the network itself, its ANN twin, and the binary and multi-level versions."""
     from mlsnn_edu.data import EVENT_DATASETS
     from mlsnn_edu.models import build_model
     from mlsnn_edu.settings import seed_everything
 
     settings = _settings(args)
-    options = {"preset": args.preset, "multilevel_cost": args.multilevel_cost}
+    input_spikes = settings["dataset"] in EVENT_DATASETS
+    options = {
+        "preset": args.preset,
+        "multilevel_cost": args.multilevel_cost,
+        "input_spikes": input_spikes,
+    }
+    theta = float(settings["model_options"].get("theta", 1.0))
     seed_everything(args.seed)
     state = settings["state"]
+    configurations = {
+        "network": (settings["timesteps"], settings["levels"], theta),
+        "binary": (*BINARY, theta),
+        "multi-level": (*MULTILEVEL, theta / MULTILEVEL[1]),  # the same range [0, theta]
+    }
     reports: dict[str, EnergyReport] = {}
-    configurations = [
-        ("network", (settings["timesteps"], settings["levels"])),
-        ("binary", BINARY),
-        ("multi-level", MULTILEVEL),
-    ]
-    loaded: dict[int, tuple[torch.Tensor, int, bool]] = {}
-    for label, (timesteps, levels) in configurations:
-        key = timesteps if settings["dataset"] in EVENT_DATASETS else 0  # frames depend on T
+    loaded: dict[int, tuple[torch.Tensor, ...]] = {}
+    for label, (timesteps, levels, threshold) in configurations.items():
+        key = timesteps if input_spikes else 0  # event frames depend on T; images do not
         if key not in loaded:
-            loaded[key] = _inputs(settings, timesteps, args.samples, args.data_root)
-        x, in_channels, input_spikes = loaded[key]
+            loaded[key] = _inputs(settings, timesteps, args)
+        test, train, in_channels = loaded[key]
         model = build_model(
             settings["model"],
             timesteps=timesteps,
             levels=levels,
             width=settings["width"],
             in_channels=in_channels,
-            **settings["model_options"],
+            **{**settings["model_options"], "theta": threshold},
         )
         if state is None:
             state = model.state_dict()  # the same initial weights for every configuration
         model.load_state_dict(state)
+        if label != "network" or settings["state"] is None:
+            calibrate_batch_norm(model, train)
         if label == "network":
-            shape = tuple(x.shape[-3:])
+            shape = tuple(test.shape[-3:])
             reports["ANN"] = estimate_energy(model, None, input_shape=shape, preset=args.preset)
-        reports[label] = measure_energy(model, x, input_spikes=input_spikes, **options)
+        reports[label] = measure_energy(model, test, **options)
     return reports
 
 
