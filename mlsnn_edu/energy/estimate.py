@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
@@ -58,6 +58,15 @@ AVERAGE_POOLS = (nn.AvgPool2d, nn.AdaptiveAvgPool2d)
 PASS_THROUGH = (nn.Flatten, nn.Identity, nn.Dropout)
 
 
+class Row(NamedTuple):
+    """A layer's counts, and the part of them paid at every timestep whatever the spikes."""
+
+    name: str
+    kind: str
+    counts: Counts
+    steady: Counts
+
+
 def energy_by_kind(counts: Counts, preset: EnergyPreset) -> dict[str, float]:
     """Energy in pJ of ``counts`` at ``preset``'s costs, split into :data:`ENERGY_KINDS`."""
     ram = preset.ram_access_pj
@@ -75,12 +84,17 @@ def energy_by_kind(counts: Counts, preset: EnergyPreset) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class LayerEnergy:
-    """One row of the estimate: a layer's counts and its energy (pJ per inference) by kind."""
+    """One row of the estimate: a layer's counts and its energy (pJ per inference) by kind.
+
+    ``steady`` is the part of ``total`` paid at every timestep whatever the spikes
+    (neuron updates, the pixels of the first layer; all of an ANN's energy).
+    """
 
     name: str
     kind: str
     counts: Counts
     energy: dict[str, float]
+    steady: float = 0.0
 
     @property
     def total(self) -> float:
@@ -114,6 +128,12 @@ class EnergyReport:
     def by_kind(self) -> dict[str, float]:
         """Energy per inference in pJ, summed over layers, for each of :data:`ENERGY_KINDS`."""
         return {kind: sum(row.energy[kind] for row in self.layers) for kind in ENERGY_KINDS}
+
+    def split(self) -> dict[str, float]:
+        """Energy per inference in pJ: ``"every timestep"`` (whatever the spikes: grows with T)
+        and ``"spikes"`` (the rest: grows with the spike units)."""
+        steady = sum(row.steady for row in self.layers)
+        return {"every timestep": steady, "spikes": self.total - steady}
 
     def counts(self) -> Counts:
         """The counts summed over every layer."""
@@ -214,8 +234,14 @@ def estimate_energy(
         multilevel_cost=multilevel_cost,
     )
     report.layers = [
-        LayerEnergy(name, kind, counts, energy_by_kind(counts, preset))
-        for name, kind, counts in rows
+        LayerEnergy(
+            row.name,
+            row.kind,
+            row.counts,
+            energy_by_kind(row.counts, preset),
+            sum(energy_by_kind(row.steady, preset).values()),
+        )
+        for row in rows
     ]
     return report
 
@@ -357,23 +383,24 @@ class _Walker:
         return terms
 
     # -- rows ------------------------------------------------------------------------------
-    def ann_rows(self) -> list[tuple[str, str, Counts]]:
+    def ann_rows(self) -> list[Row]:
+        """An ANN pays every count at its single timestep: all of it is steady."""
         rows = []
         for index, (path, module) in enumerate(self.layers):
             if isinstance(module, (nn.Conv2d, nn.Linear)):
                 record = self.record(path, module)
                 kind = "conv" if isinstance(module, nn.Conv2d) else "linear"
-                rows.append((path, kind, ann_synapse_counts(self.geometry(module, record))))
+                counts = ann_synapse_counts(self.geometry(module, record))
+                rows.append(Row(path, kind, counts, counts))
             elif getattr(module, "activity_kind", None) == "sum":
                 record = self.record(path, module)
-                rows.append(
-                    (module.activity_name, "sum", dense_sum_counts(_elements(record.shape)))
-                )
+                counts = dense_sum_counts(_elements(record.shape))
+                rows.append(Row(module.activity_name, "sum", counts, counts))
             elif isinstance(module, POOLS):
                 rows.append(self.pool_row(index, spiking=False))
         return rows
 
-    def spiking_rows(self) -> list[tuple[str, str, Counts]]:
+    def spiking_rows(self) -> list[Row]:
         rows = []
         first_synapse = True
         for index, (path, module) in enumerate(self.layers):
@@ -388,47 +415,43 @@ class _Walker:
                     counts = dense_synapse_counts(
                         geometry, frames=frames, timesteps=record.timesteps
                     )
+                    rows.append(Row(path, kind, counts, counts))  # pixels arrive every timestep
                 else:
                     theta_in, mul_adds = self.units(record)
                     counts = spiking_synapse_counts(geometry, theta_in, mul_adds)
-                rows.append((path, kind, counts))
+                    rows.append(Row(path, kind, counts, Counts()))
             elif getattr(module, "activity_kind", None) == "neuron":
                 record = self.record(path, module)
                 theta_out, mul_adds = self.units(record)
-                n = _elements(record.shape)
-                counts = neuron_counts(
-                    n,
-                    int(record.shape[0]),
-                    timesteps=record.timesteps,
-                    theta_out=theta_out,
-                    mul_adds=mul_adds,
+                shape = (_elements(record.shape), int(record.shape[0]))
+                counts, steady = (
+                    neuron_counts(*shape, timesteps=record.timesteps, theta_out=units, mul_adds=mul)
+                    for units, mul in ((theta_out, mul_adds), (0.0, 0.0))
                 )
-                rows.append((module.activity_name, "neuron", counts))
+                rows.append(Row(module.activity_name, "neuron", counts, steady))
             elif getattr(module, "activity_kind", None) == "sum":
-                rows.append((module.activity_name, "sum", self.sum_counts(index, module)))
+                rows.append(self.sum_row(index, module))
             elif isinstance(module, POOLS):
                 rows.append(self.pool_row(index, spiking=True))
         return rows
 
-    def sum_counts(self, index: int, module: nn.Module) -> Counts:
+    def sum_row(self, index: int, module: nn.Module) -> Row:
         record = self.record(*self.layers[index])
         theta_in = sum(self.units(term)[0] for term in self.sum_inputs(index))
         theta_out, mul_adds = self.units(record)
         n = _elements(record.shape)
         barrier = isinstance(getattr(module, "after", None), MultiLevelIF)
         counts = event_sum_counts(n, theta_in=theta_in, theta_out=theta_out, barrier=barrier)
-        if barrier:
-            counts = counts + neuron_counts(
-                n,
-                int(record.shape[0]),
-                timesteps=record.timesteps,
-                theta_out=theta_out,
-                mul_adds=mul_adds,
-                bias=False,
-            )
-        return counts
+        if not barrier:
+            return Row(module.activity_name, "sum", counts, Counts())
+        channels, timesteps = int(record.shape[0]), record.timesteps
+        steady = neuron_counts(n, channels, timesteps=timesteps, theta_out=0.0, bias=False)
+        neurons = neuron_counts(
+            n, channels, timesteps=timesteps, theta_out=theta_out, mul_adds=mul_adds, bias=False
+        )
+        return Row(module.activity_name, "sum", counts + neurons, steady)
 
-    def pool_row(self, index: int, *, spiking: bool) -> tuple[str, str, Counts]:
+    def pool_row(self, index: int, *, spiking: bool) -> Row:
         path, module = self.layers[index]
         source = self.recorded_before(index)
         target = self.next_synapse(index)
@@ -439,13 +462,15 @@ class _Walker:
         source_record, target_record = source[1], self.record(*target)
         n_in, n_out = _elements(source_record.shape), _elements(target_record.shape)
         if not spiking:
-            return path, "pool", pool_counts(n_in, n_out, arrivals=n_in, departures=n_out)
+            counts = pool_counts(n_in, n_out, arrivals=n_in, departures=n_out)
+            return Row(path, "pool", counts, counts)
         arrivals = self.units(source_record)[0]
         if isinstance(module, AVERAGE_POOLS):
             departures = target_record.events
         else:
             departures = self.units(target_record)[0]
-        return path, "pool", pool_counts(n_in, n_out, arrivals=arrivals, departures=departures)
+        counts = pool_counts(n_in, n_out, arrivals=arrivals, departures=departures)
+        return Row(path, "pool", counts, Counts())
 
 
 def measure_energy(
