@@ -136,8 +136,10 @@ class MultiLevelIF(nn.Module):
 
     def forward(self, currents: torch.Tensor) -> torch.Tensor:
         _check_sequence(currents)
-        if currents.shape[0] == 1:  # one timestep: v starts at 0, no state to carry
-            return self._fire(currents[0]).unsqueeze(0)
+        if currents.shape[0] == 1:
+            # One timestep: v starts at 0, so v = I and there is no state to carry.
+            # Firing on [1, B, ...] directly avoids a slice and a copy in backward.
+            return self._fire(currents)
         v = torch.zeros_like(currents[0])
         spikes = []
         for current in currents:
