@@ -348,6 +348,39 @@ class Distributed:
         )
 
 
+def build_network(config: TrainConfig) -> nn.Module:
+    """The network ``config`` describes, sized for its dataset (classes, input channels)."""
+    from mlsnn_edu.data import DATASET_SHAPES
+    from mlsnn_edu.models import build_model
+
+    check_choice(config.dataset, tuple(DATASET_SHAPES), "dataset")
+    num_classes, in_channels = DATASET_SHAPES[config.dataset]
+    return build_model(
+        config.model,
+        num_classes=num_classes,
+        timesteps=config.timesteps,
+        levels=config.levels,
+        width=config.width,
+        in_channels=in_channels,
+        **config.model_options,
+    )
+
+
+def load_trained(
+    path: str | Path, device: torch.device | str = "cpu"
+) -> tuple[nn.Module, TrainConfig]:
+    """The network saved in the checkpoint at ``path`` (in eval mode) and its configuration."""
+    path = Path(path)
+    payload = load_checkpoint(path)
+    config = TrainConfig.from_dict(payload["config"])
+    model = build_network(config)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as error:
+        raise CheckpointError(f"{path} does not fit {config.model}: {error}") from None
+    return model.to(device).eval(), config
+
+
 class Trainer:
     """Train ``config.model`` on ``config.dataset``; checkpoint every epoch; resume by itself.
 
@@ -359,7 +392,6 @@ class Trainer:
 
     def __init__(self, config: TrainConfig, device: torch.device | str | None = None) -> None:
         from mlsnn_edu.data import build_datasets
-        from mlsnn_edu.models import build_model
 
         self.config = config
         self.dist = Distributed.from_environment()
@@ -379,6 +411,7 @@ class Trainer:
                 f"processes ({self.dist.world_size})"
             )
         seed_everything(config.seed)
+        self.model = build_network(config).to(self.device)
         self.data = build_datasets(
             config.dataset,
             root=config.data_root,
@@ -387,15 +420,6 @@ class Trainer:
             resolution=config.resolution,
             seed=config.seed,
         )
-        self.model = build_model(
-            config.model,
-            num_classes=self.data.num_classes,
-            timesteps=config.timesteps,
-            levels=config.levels,
-            width=config.width,
-            in_channels=self.data.in_channels,
-            **config.model_options,
-        ).to(self.device)
         on_gpu = self.device.type == "cuda"
         if on_gpu and config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)

@@ -19,12 +19,20 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from mlsnn_edu._checks import check_choice
-from mlsnn_edu.data.cifar import CIFAR_CLASSES, cifar_datasets
+from mlsnn_edu.data.cifar import cifar_datasets
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.data.dvs import cifar10_dvs_datasets, digits_dvs_datasets, emulate_event_camera
 
 DATASET_NAMES = ("digits", "digits_dvs", "cifar10", "cifar100", "cifar10_dvs")
 EVENT_DATASETS = ("digits_dvs", "cifar10_dvs")
+#: (classes, input channels) of each dataset: what a network needs without loading the data.
+DATASET_SHAPES = {
+    "digits": (10, 3),
+    "digits_dvs": (10, 2),
+    "cifar10": (10, 3),
+    "cifar100": (100, 3),
+    "cifar10_dvs": (10, 2),
+}
 
 
 @dataclass
@@ -55,21 +63,21 @@ def build_datasets(
     check_choice(name, DATASET_NAMES, "dataset")
     if name == "digits":
         train, test = digits_datasets(seed=seed)
-        return Datasets(train, test, num_classes=10, in_channels=3)
-    if name == "digits_dvs":
+    elif name == "digits_dvs":
         train, test = digits_dvs_datasets(timesteps, resolution, seed=seed)
-        return Datasets(train, test, num_classes=10, in_channels=2)
-    if name == "cifar10_dvs":
+    elif name == "cifar10_dvs":
         train, test = cifar10_dvs_datasets(
             root, timesteps=timesteps, resolution=resolution, download=download
         )
-        return Datasets(train, test, num_classes=10, in_channels=2)
-    train, test = cifar_datasets(name, root, download=download)
-    return Datasets(train, test, num_classes=CIFAR_CLASSES[name], in_channels=3)
+    else:
+        train, test = cifar_datasets(name, root, download=download)
+    num_classes, in_channels = DATASET_SHAPES[name]
+    return Datasets(train, test, num_classes=num_classes, in_channels=in_channels)
 
 
 __all__ = [
     "DATASET_NAMES",
+    "DATASET_SHAPES",
     "EVENT_DATASETS",
     "Datasets",
     "build_datasets",

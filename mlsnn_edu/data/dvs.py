@@ -54,14 +54,31 @@ def saccade_path(steps: int = 12, amplitude: float = 2.0) -> np.ndarray:
 
 
 def shift_images(images: torch.Tensor, dx: float, dy: float) -> torch.Tensor:
-    """Move ``[B, H, W]`` images by ``(dx, dy)`` pixels (bilinear, black outside the frame)."""
-    _, height, width = images.shape
-    theta = torch.tensor(
-        [[1.0, 0.0, -2.0 * float(dx) / width], [0.0, 1.0, -2.0 * float(dy) / height]]
-    )
-    grid = F.affine_grid(theta.expand(len(images), 2, 3), [len(images), 1, height, width], False)
-    shifted = F.grid_sample(images.unsqueeze(1), grid, mode="bilinear", align_corners=False)
-    return shifted.squeeze(1)
+    r"""Move ``[B, H, W]`` images by ``(dx, dy)`` pixels, bilinear, black outside the frame.
+
+    With :math:`d = i + f` (integer and fractional parts) along each axis,
+    :math:`out(x) = (1 - f)\, in(x - i) + f\, in(x - i - 1)`; whole-pixel moves are exact.
+    """
+    ix, fx = int(np.floor(dx)), float(dx - np.floor(dx))
+    iy, fy = int(np.floor(dy)), float(dy - np.floor(dy))
+    out = torch.zeros_like(images)
+    for ox, wx in ((ix, 1 - fx), (ix + 1, fx)):
+        for oy, wy in ((iy, 1 - fy), (iy + 1, fy)):
+            if wx * wy:
+                out += wx * wy * _whole_pixel_shift(images, ox, oy)
+    return out
+
+
+def _whole_pixel_shift(images: torch.Tensor, dx: int, dy: int) -> torch.Tensor:
+    """``out[y, x] = in[y - dy, x - dx]``, zero where that falls outside."""
+    out = torch.zeros_like(images)
+    height, width = images.shape[-2:]
+    if abs(dx) >= width or abs(dy) >= height:
+        return out
+    out[..., max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = images[
+        ..., max(-dy, 0) : height + min(-dy, 0), max(-dx, 0) : width + min(-dx, 0)
+    ]
+    return out
 
 
 def emulate_event_camera(
@@ -88,11 +105,12 @@ def emulate_event_camera(
         raise ValueError(f"images must have shape [B, H, W], got {tuple(images.shape)}")
     path = saccade_path() if path is None else np.asarray(path, dtype=float)
     frames = [torch.log(epsilon + shift_images(images, dx, dy)) for dx, dy in path]
-    reference = frames[0].clone()
+    # the reference is log I at the start plus `fired` thresholds: integers keep it exact
+    fired = torch.zeros_like(frames[0])
     chunks, owners = [], []
     for step, log_intensity in enumerate(frames[1:]):
-        crossings = torch.trunc((log_intensity - reference) / threshold)
-        reference += crossings * threshold
+        crossings = torch.trunc((log_intensity - frames[0]) / threshold - fired)
+        fired += crossings
         events, owner = _events_of_step(crossings.to(torch.int64).numpy(), step * step_us, step_us)
         chunks.append(events)
         owners.append(owner)
@@ -122,10 +140,14 @@ def _events_of_step(
 
 
 class EventFrames:
-    """tonic ``ToFrame`` into ``timesteps`` frames, then a float tensor ``[T, 2, r, r]``.
+    r"""tonic ``ToFrame`` into ``timesteps`` frames, then a float tensor ``[T, 2, r, r]``.
 
-    ``ToFrame`` sums the events of each time bin per polarity; the resize to
-    ``resolution`` averages counts over each output pixel's area.
+    ``ToFrame`` sums the events of each time bin per polarity (channel 0 OFF,
+    1 ON). Its T bins have the whole-microsecond width
+    :math:`w = \lfloor (t_{last} - t_{first}) / T \rfloor` from :math:`t_{first}`,
+    so the events from :math:`t_{first} + T w` on (at least the last one) are
+    left out. The resize to ``resolution`` averages counts over each output
+    pixel's area.
     """
 
     def __init__(self, sensor_size: tuple[int, int, int], timesteps: int, resolution: int) -> None:

@@ -1,0 +1,160 @@
+"""The paper's comparisons, at embedded-data scale (quick) or from the paper-scale configs.
+
+Two comparisons, one table:
+
+* VGG16, binary [T=4, N=1] against multi-level [T=1, N=4]: the same number of
+  output levels per neuron (N*T + 1 = 5), in four timesteps or in one;
+* SEW-ResNet18 against Sparse-ResNet18 at T=1, N in {1, 2, 4, 8}: what the
+  barrier neurons do to accuracy and to activity.
+
+Each row gives the test accuracy and the activity per test sample, summed over
+every neuron and residual sum (the monitor's total): spike events (non-zero
+values) and spike mass (sum of values).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlsnn_edu.train import TrainConfig, Trainer
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One row of the comparison: a network at (T, N)."""
+
+    label: str
+    model: str
+    timesteps: int
+    levels: int
+
+    def config_name(self, dataset: str) -> str:
+        """File name of the paper-scale config, e.g. ``cifar10_sparse_resnet18_t1n4.yaml``."""
+        return f"{dataset}_{self.model}_t{self.timesteps}n{self.levels}.yaml"
+
+
+PAPER_EXPERIMENTS: tuple[Experiment, ...] = (
+    Experiment("VGG16 binary", "vgg16_snn", 4, 1),
+    Experiment("VGG16 multi-level", "vgg16_snn", 1, 4),
+    *(Experiment("SEW-ResNet18", "sew_resnet18", 1, n) for n in (1, 2, 4, 8)),
+    *(Experiment("Sparse-ResNet18", "sparse_resnet18", 1, n) for n in (1, 2, 4, 8)),
+)
+PAPER_DATASETS = ("cifar10", "cifar100", "cifar10_dvs")
+
+#: Quick mode: narrow networks, a few epochs on the embedded digits (a few minutes on 2 cores).
+QUICK_SETTINGS = dict(
+    dataset="digits",
+    width=8,
+    epochs=6,
+    batch_size=64,
+    optimizer="adam",
+    lr=3e-3,
+    weight_decay=0.0,
+    activity_samples=360,
+)
+
+
+@dataclass
+class Result:
+    """What one experiment ended with."""
+
+    experiment: Experiment
+    accuracy: float  # test accuracy in [0, 1]
+    events: float  # spike events per test sample, all layers, summed over T
+    mass: float  # spike mass per test sample, all layers, summed over T
+    seconds: float
+
+
+def experiment_config(
+    experiment: Experiment,
+    *,
+    quick: bool,
+    out_root: str | Path,
+    dataset: str = "cifar10",
+    configs_dir: str | Path = "configs",
+    progress: bool = True,
+) -> TrainConfig:
+    """The training configuration of ``experiment``: quick settings, or its YAML file."""
+    name = Path(experiment.config_name("digits" if quick else dataset)).stem
+    if quick:
+        return TrainConfig(
+            model=experiment.model,
+            timesteps=experiment.timesteps,
+            levels=experiment.levels,
+            out_dir=str(Path(out_root) / name),
+            progress=progress,
+            **QUICK_SETTINGS,
+        )
+    path = Path(configs_dir) / experiment.config_name(dataset)
+    return TrainConfig.from_yaml(path, [f"progress={str(progress).lower()}"])
+
+
+def run_experiment(config: TrainConfig, experiment: Experiment) -> Result:
+    """Train (or resume) one experiment and read its last epoch."""
+    start = time.perf_counter()
+    trainer = Trainer(config)
+    try:
+        history = trainer.fit()
+    finally:
+        trainer.close()
+    last = history[-1]
+    total = last["activity"]["total"]
+    return Result(
+        experiment,
+        last["test_accuracy"],
+        total["events"],
+        total["mass"],
+        time.perf_counter() - start,
+    )
+
+
+def run_experiments(
+    experiments: tuple[Experiment, ...] = PAPER_EXPERIMENTS,
+    *,
+    quick: bool = True,
+    out_root: str | Path = "runs/reproduce-quick",
+    dataset: str = "cifar10",
+    configs_dir: str | Path = "configs",
+    progress: bool = True,
+) -> list[Result]:
+    """Run every experiment in turn (each resumes from its own checkpoint if present)."""
+    results = []
+    for experiment in experiments:
+        config = experiment_config(
+            experiment,
+            quick=quick,
+            out_root=out_root,
+            dataset=dataset,
+            configs_dir=configs_dir,
+            progress=progress,
+        )
+        results.append(run_experiment(config, experiment))
+    return results
+
+
+def results_table(results: list[Result]) -> str:
+    """One line per experiment: model, T, N, accuracy, events/sample, spike mass/sample."""
+    header = ("model", "T", "N", "accuracy", "events/sample", "spike mass/sample")
+    rows = [
+        (
+            r.experiment.label,
+            str(r.experiment.timesteps),
+            str(r.experiment.levels),
+            f"{100 * r.accuracy:.1f}%",
+            f"{r.events:,.0f}",
+            f"{r.mass:,.0f}",
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
+    lines = [
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(row, widths))
+        )
+        for row in (header, *rows)
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
