@@ -111,7 +111,7 @@ def run_experiment(config: TrainConfig, experiment: Experiment) -> Result:
 
 
 def run_experiments(
-    experiments: tuple[Experiment, ...] = PAPER_EXPERIMENTS,
+    experiments: tuple[Experiment, ...] | None = None,
     *,
     quick: bool = True,
     out_root: str | Path = "runs/reproduce-quick",
@@ -119,9 +119,13 @@ def run_experiments(
     configs_dir: str | Path = "configs",
     progress: bool = True,
 ) -> list[Result]:
-    """Run every experiment in turn (each resumes from its own checkpoint if present)."""
+    """Run every experiment (default: :data:`PAPER_EXPERIMENTS`) in turn.
+
+    Each resumes from its own checkpoint if present, so an interrupted run
+    picks up where it stopped and a finished one only reads its results.
+    """
     results = []
-    for experiment in experiments:
+    for experiment in PAPER_EXPERIMENTS if experiments is None else experiments:
         config = experiment_config(
             experiment,
             quick=quick,
