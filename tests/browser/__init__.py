@@ -1,0 +1,1 @@
+"""Browser tests: the built book and the Voila explorer in headless Chromium (marker: browser)."""
