@@ -20,4 +20,4 @@ from mlsnn_edu.exercises.ch02 import (
     check_levels_for_target_error,
     check_multilevel_step,
 )
-
+from mlsnn_edu.exercises.ch06 import check_break_even_rate, check_layer_accumulates, check_spike_units
