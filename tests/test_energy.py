@@ -255,9 +255,9 @@ def test_per_timestep_terms_scale_with_t_at_equal_spike_mass():
     assert b.potential_reads == 4 * m.potential_reads == 4 * 48
     assert b.bias_reads == 4 * m.bias_reads
     assert b.acc - 10 == 4 * (m.acc - 10)
-    steady, spikes = binary.split(), multilevel.split()
-    assert steady["every timestep"] == pytest.approx(4 * spikes["every timestep"])
-    assert steady["spikes"] == pytest.approx(spikes["spikes"])  # same spike mass, same cost
+    binary_split, multilevel_split = binary.split(), multilevel.split()
+    assert binary_split["every timestep"] == pytest.approx(4 * multilevel_split["every timestep"])
+    assert binary_split["spikes"] == pytest.approx(multilevel_split["spikes"])  # same mass
     assert binary.total > multilevel.total
 
 
