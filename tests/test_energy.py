@@ -424,3 +424,43 @@ def test_calibration_sets_batch_norm_statistics_to_the_input_average():
     assert torch.allclose(model.stem.bn.running_mean, expected, atol=1e-5)
     assert torch.equal(model.stem.conv.weight, weights) and not model.training
     assert model.stem.bn.momentum == 0.1  # restored
+
+
+@pytest.mark.slow
+def test_energy_command_reads_a_trainer_checkpoint(tmp_path):
+    import argparse
+
+    from mlsnn_edu.data import build_datasets
+    from mlsnn_edu.energy.cli import run_energy
+    from mlsnn_edu.train import TrainConfig, save_checkpoint
+
+    config = TrainConfig(model="sew_resnet18", width=2, timesteps=2, levels=2).to_dict()
+    torch.manual_seed(3)
+    model = build_model("sew_resnet18", width=2, timesteps=2, levels=2)
+    calibrate_batch_norm(model, torch.randn(8, 3, 32, 32))  # running statistics worth keeping
+    save_checkpoint(tmp_path / "checkpoint.pt", {"config": config, "model": model.state_dict()})
+    parser = argparse.ArgumentParser()
+    add_energy_arguments(parser)
+    args = parser.parse_args(
+        [
+            "--checkpoint",
+            str(tmp_path / "checkpoint.pt"),
+            "--samples",
+            "4",
+            "--calibration-samples",
+            "4",
+        ]
+    )
+    reports = run_energy(args)
+    test = build_datasets("digits").test
+    expected = measure_energy(model, torch.stack([test[i][0] for i in range(4)]))
+    own = reports["network"]
+    assert (own.model, own.timesteps, own.levels) == ("sew_resnet18", 2, 2)
+    assert [row.counts for row in own.layers] == [row.counts for row in expected.layers]
+    assert (reports["binary"].timesteps, reports["multi-level"].levels) == (4, 4)
+    with pytest.raises(ValueError, match="does not match"):
+        run_energy(
+            parser.parse_args(
+                ["--checkpoint", str(tmp_path / "checkpoint.pt"), "--model", "vgg16_snn"]
+            )
+        )

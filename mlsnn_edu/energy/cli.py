@@ -193,6 +193,13 @@ def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
 
 def energy_command(args: argparse.Namespace) -> int:
     """Print the network's per-layer table and the comparison; save the plot if asked."""
+    name = args.model or ""
+    if name.startswith("ann_"):
+        spiking = name.replace("ann_", "sparse_", 1)
+        raise ValueError(
+            f"--model {name} has no spikes to compare; give a spiking network such as {spiking}: "
+            "its comparison includes the ANN with the same layers"
+        )
     reports = run_energy(args)
     own = reports.pop("network")
     print(own.table())
