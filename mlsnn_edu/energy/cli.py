@@ -212,6 +212,11 @@ def energy_command(args: argparse.Namespace) -> int:
     print(comparison_table(named))
     binary, multilevel = reports["binary"].total, reports["multi-level"].total
     print(f"binary / multi-level energy: {binary / multilevel:.2f}x")
+    if args.checkpoint is None:
+        print(
+            "note: untrained weights with calibrated batch norm (busier than a trained network); "
+            "pass --checkpoint for a trained one, --multilevel-cost to charge spikes otherwise"
+        )
     if args.plot is not None:
         import matplotlib
 
