@@ -32,7 +32,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: its asyncio variant iterates a loader twice
 
 from mlsnn_edu._checks import check_choice, check_levels, check_timesteps
 from mlsnn_edu.settings import default_device, seed_everything

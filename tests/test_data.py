@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -184,6 +185,130 @@ def test_cifar10_dvs_split_keeps_the_first_90_percent_of_each_class() -> None:
     train, test = cifar10_dvs_split(targets)
     assert test == [9, 28, 29]
     assert len(train) == 27 and set(train).isdisjoint(test)
+
+
+# --- CIFAR10-DVS, from AEDAT4 files read by tonic (and the aedat decoder it calls) -----------
+#
+# AEDAT4: the magic line, a little-endian u32 length and an "IOHE" flatbuffer
+# whose description (XML) declares stream 0 as events ("EVTS") of a 128x128
+# sensor; then packets: u32 stream id, u32 length, and a size-prefixed "EVTS"
+# flatbuffer holding a vector of (int64 t, int16 x, int16 y, bool on) structs.
+# Written uncompressed, which the format allows.
+
+AEDAT4_MAGIC = b"#!AER-DAT4.0\r\n"
+
+
+def _pad(buffer: bytearray, multiple: int) -> None:
+    buffer.extend(b"\0" * (-len(buffer) % multiple))
+
+
+def aedat4_ioheader(description: str) -> bytes:
+    """Flatbuffer table Ioheader {compression, file_data_position, description}; only the last set."""
+    b = bytearray()
+    b += struct.pack("<I", 0)  # root offset, patched below
+    b += b"IOHE"
+    vtable = len(b)
+    b += struct.pack("<HHHHH", 10, 8, 0, 0, 4)  # 3 fields: defaults, defaults, description at +4
+    _pad(b, 4)
+    table = len(b)
+    b += struct.pack("<i", table - vtable)
+    field = len(b)
+    b += struct.pack("<I", 0)  # offset to the string, patched below
+    string = len(b)
+    text = description.encode()
+    b += struct.pack("<I", len(text)) + text + b"\0"
+    _pad(b, 4)
+    struct.pack_into("<I", b, 0, table)
+    struct.pack_into("<I", b, field, string - field)
+    return bytes(b)
+
+
+def aedat4_event_packet(t, x, y, on) -> bytes:
+    """Size-prefixed flatbuffer EventPacket {elements: [Event]}, Event = (int64 t, int16 x, int16 y, bool on)."""
+    b = bytearray()
+    b += struct.pack("<I", 0)  # size prefix, patched below
+    b += struct.pack("<I", 0)  # root offset (from byte 4), patched below
+    b += b"EVTS"
+    vtable = len(b)
+    b += struct.pack("<HHH", 6, 8, 4)
+    _pad(b, 4)
+    table = len(b)
+    b += struct.pack("<i", table - vtable)
+    field = len(b)
+    b += struct.pack("<I", 0)
+    while (len(b) + 4) % 8:  # the structs (8-byte aligned) follow the 4-byte count
+        b += b"\0"
+    vector = len(b)
+    b += struct.pack("<I", len(t))
+    for values in zip(t, x, y, on):
+        b += struct.pack("<qhh?3x", int(values[0]), int(values[1]), int(values[2]), bool(values[3]))
+    struct.pack_into("<I", b, 0, len(b) - 4)
+    struct.pack_into("<I", b, 4, table - 4)
+    struct.pack_into("<I", b, field, vector - field)
+    return bytes(b)
+
+
+def write_aedat4(path, events, width=128, height=128) -> None:
+    description = (
+        '<dv version="2.0"><node name="outInfo" path="/mainloop/Recorder/outInfo/">'
+        '<node name="0" path="/mainloop/Recorder/outInfo/0/">'
+        '<attr key="compression" type="string">NONE</attr>'
+        '<attr key="typeIdentifier" type="string">EVTS</attr>'
+        '<node name="info" path="/mainloop/Recorder/outInfo/0/info/">'
+        f'<attr key="sizeX" type="int">{width}</attr><attr key="sizeY" type="int">{height}</attr>'
+        "</node></node></node></dv>"
+    )
+    header = aedat4_ioheader(description)
+    packet = aedat4_event_packet(events["t"], events["x"], events["y"], events["p"])
+    with open(path, "wb") as f:
+        f.write(AEDAT4_MAGIC + struct.pack("<I", len(header)) + header)
+        f.write(struct.pack("<II", 0, len(packet)) + packet)
+
+
+CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def write_cifar10_dvs(root: Path, per_class: int = 100) -> dict[str, np.ndarray]:
+    """tonic's layout: CIFAR10DVS/CIFAR10DVS.zip (already extracted) and one folder per class."""
+    folder = root / "CIFAR10DVS"
+    folder.mkdir(parents=True)
+    (folder / "CIFAR10DVS.zip").write_bytes(b"")
+    rng = np.random.default_rng(0)
+    written = {}
+    for name in CLASSES:
+        (folder / name).mkdir()
+        for index in range(per_class):
+            events = np.zeros(40, dtype=EVENT_DTYPE)
+            events["t"] = np.sort(rng.integers(0, 100_000, 40))
+            events["x"], events["y"] = rng.integers(0, 128, 40), rng.integers(0, 128, 40)
+            events["p"] = rng.random(40) < 0.5
+            path = folder / name / f"cifar10_{name}_{index:03d}.aedat4"
+            write_aedat4(path, events)
+            written[str(path)] = events
+    return written
+
+
+def test_cifar10_dvs_reads_aedat4_recordings_through_tonic(tmp_path: Path) -> None:
+    pytest.importorskip("aedat", reason="tonic reads CIFAR10-DVS's AEDAT4 files with `aedat`")
+    written = write_cifar10_dvs(tmp_path)
+    data = build_datasets("cifar10_dvs", root=tmp_path, timesteps=2, resolution=32)
+    assert (data.num_classes, data.in_channels) == (10, 2)
+    assert len(data.train) == 900 and len(data.test) == 100
+    recordings = data.test.dataset
+    for position in (0, 55, 99):
+        frames, label = data.test[position]
+        path = recordings.data[data.test.indices[position]]
+        assert CLASSES[label] == Path(path).parent.name
+        events = written[path]
+        assert frames.shape == (2, 2, 32, 32)
+        t = events["t"].astype(np.int64)
+        width = (t[-1] - t[0]) // 2
+        kept = events[t < t[0] + 2 * width]
+        assert torch.isclose(frames.sum() * 16, torch.tensor(float(len(kept))))  # 4x4 areas
+        assert torch.isclose(frames[:, 1].sum() * 16, torch.tensor(float(kept["p"].sum())))
+    # the last 10 recordings of each class (in file order) are the test set
+    test_names = sorted(Path(recordings.data[i]).name for i in data.test.indices[:10])
+    assert test_names == [f"cifar10_airplane_{i:03d}.aedat4" for i in range(90, 100)]
 
 
 # --- the emulated event camera -------------------------------------------------------------------

@@ -1,0 +1,87 @@
+"""Checkers for chapter 7, event data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from mlsnn_edu.data.dvs import EVENT_DTYPE, emulate_event_camera
+from mlsnn_edu.exercises._core import CheckResult, failed, passed
+
+
+def _random_events(seed: int, count: int, size: tuple[int, int]) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    events = np.zeros(count, dtype=EVENT_DTYPE)
+    events["t"] = np.sort(rng.integers(0, 10_000, count))
+    events["x"] = rng.integers(0, size[0], count)
+    events["y"] = rng.integers(0, size[1], count)
+    events["p"] = rng.random(count) < 0.4
+    return events
+
+
+def check_events_to_frame(
+    events_to_frame: Callable[[np.ndarray, tuple[int, int, int]], np.ndarray],
+) -> CheckResult:
+    """Exercise 7.1: ``events_to_frame(events, sensor_size) -> [2, H, W]`` counts of all events.
+
+    The reference is tonic's ``to_frame_numpy`` with one slice holding every event.
+    """
+    from tonic.functional import to_frame_numpy
+
+    name = "Exercise 7.1 (events to one frame)"
+    for seed, sensor_size in ((0, (6, 4, 2)), (1, (9, 9, 2)), (2, (5, 7, 2))):
+        events = _random_events(seed, 300, sensor_size[:2])
+        expected = to_frame_numpy(events, sensor_size, event_count=len(events))[0]
+        got = np.asarray(events_to_frame(events.copy(), sensor_size))
+        if got.shape != expected.shape:
+            if got.shape == (2, sensor_size[0], sensor_size[1]) != expected.shape:
+                return failed(name, "index the frame as [polarity, y, x]: rows are y")
+            return failed(name, f"return one [2, H, W] array (here {expected.shape})")
+        if np.array_equal(got, expected[::-1]):
+            return failed(name, "channel 0 holds OFF events (p False), channel 1 ON events")
+        if got.max() <= 1 < expected.max():
+            return failed(name, "count the events per pixel: several can land on the same pixel")
+        if not np.array_equal(got, expected):
+            return failed(name, "add 1 at [p, y, x] for every event (np.add.at adds repeats)")
+    return passed(name, "your frame is tonic's")
+
+
+def check_events_for_change(
+    events_for_change: Callable[[float, float, float, float], int],
+) -> CheckResult:
+    """Exercise 7.2: ``events_for_change(before, after, threshold, epsilon) -> int``.
+
+    Signed count (+ for ON, - for OFF) a pixel emits when its intensity jumps
+    from ``before`` to ``after`` in one step. The reference is the library's
+    emulated camera watching a two-pixel image ``[after, before]`` move right
+    by one pixel: the right pixel goes from ``before`` to ``after``.
+    """
+    name = "Exercise 7.2 (events for one intensity change)"
+    cases = (
+        (0.2, 0.9, 0.2, 0.1),
+        (0.9, 0.2, 0.2, 0.1),
+        (0.5, 0.55, 0.2, 0.1),
+        (0.3, 0.9, 0.2, 0.1),  # 4.58 thresholds: whole ones only
+        (0.9, 0.35, 0.2, 0.1),  # -3.99 thresholds
+        (0.0, 1.0, 0.15, 0.05),
+    )
+    for before, after, threshold, epsilon in cases:
+        image = torch.tensor([[[after, before]]])
+        (events,) = emulate_event_camera(
+            image, path=[[0, 0], [1, 0]], threshold=threshold, epsilon=epsilon
+        )
+        right = events[events["x"] == 1]
+        expected = int(right["p"].sum()) - int((~right["p"]).sum())
+        got = events_for_change(before, after, threshold, epsilon)
+        if got != expected:
+            if isinstance(got, (int, np.integer)) and got == -expected:
+                return failed(name, "brighter means ON events: the sign follows after - before")
+            if expected == 0:
+                return failed(name, "a change smaller than one threshold gives no event")
+            return failed(
+                name,
+                "compare log(epsilon + intensity), not intensities, and count whole thresholds",
+            )
+    return passed(name)
