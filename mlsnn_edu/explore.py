@@ -6,13 +6,14 @@ temporary folder each time from the library's explorer, so the app and the
 chapter always show the same thing::
 
     mlsnn-edu explore                     # http://127.0.0.1:8866, quantization explorer
+    mlsnn-edu explore activity            # spikes and energy of a small network, by T and N
     mlsnn-edu explore --port 9000 --open  # another port, and open a browser tab
     python -m mlsnn_edu.explore           # the same, without the CLI
 
 To run Voilà by hand instead, write the notebook and pass it on::
 
     python -m mlsnn_edu.explore --write-notebook explorer.ipynb
-    voila explorer.ipynb --Voila.ip=127.0.0.1 --port=8866
+    voila explorer.ipynb --Voila.ip=127.0.0.1 --port=8866 --VoilaConfiguration.extension_denylist=jupyterlab-jupytext
 
 The server listens on 127.0.0.1 only; stop it with Ctrl+C.
 """
@@ -39,6 +40,17 @@ EXPLORERS: dict[str, tuple[str, str]] = {
         # inline: the figure must reach the page even when MPLBACKEND=Agg is set
         "%matplotlib inline\nfrom mlsnn_edu.widgets import quantization_explorer\n\n"
         "quantization_explorer()",
+    ),
+    "activity": (
+        "# What T and N cost: spikes and energy\n\n"
+        "A narrow ResNet18 (untrained weights fixed by a seed, batch norms calibrated "
+        "on the embedded digits) runs on 16 digits. Move **T** and **N**, or switch "
+        "between SEW-ResNet18 and Sparse-ResNet18: the line above the plot gives the "
+        "spike events and spike mass per digit over all layers, the events at the "
+        "second residual sum, and the analytical energy estimate; the plot gives the "
+        "events layer by layer. Each new setting takes a few seconds to compute.",
+        "%matplotlib inline\nfrom mlsnn_edu.activity_explorer import activity_explorer\n\n"
+        "activity_explorer()",
     ),
 }
 

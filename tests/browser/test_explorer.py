@@ -1,13 +1,14 @@
-"""The Voilà explorer in Chromium: move T and N as a reader would, read what the page says.
+"""The Voilà explorers in Chromium: move T and N as a reader would, read what the page says.
 
 ``python -m mlsnn_edu.explore`` (what ``mlsnn-edu explore`` runs) is started on
-a free port of 127.0.0.1, the sliders are moved with the keyboard, and the level
-count and errors the page shows must be the ones the library computes.
+a free port of 127.0.0.1, the sliders are moved with the keyboard, and the
+numbers the page shows must be the ones the library computes.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from mlsnn_edu.activity_explorer import ActivityEnergy, activity_energy
 from mlsnn_edu.quantization import QuantizationError
 from mlsnn_edu.widgets import QuantizationExplorer
 
@@ -27,6 +29,8 @@ from .conftest import ROOT, free_port
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 STARTUP_SECONDS = 120  # Voilà, then a kernel that imports torch, on 2 cores
+UPDATE_MS = 60_000  # one slider move: the activity explorer runs a network
+ACTIVITY_FIELDS = ("events", "mass", "energy")  # the spans the activity explorer fills
 # Voilà's own page template links FontAwesome's stylesheets from a CDN. They are
 # blocked like every outside request (the sliders need no icons); these two are
 # the only outside requests the explorer may attempt.
@@ -68,24 +72,31 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def explorer_url(chromium_executable: str, tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path / "explorer.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mlsnn_edu.explore", "--port", str(port)],
-            cwd=ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stop() reaches the kernel too
-            env={**os.environ, "MPLBACKEND": "Agg"},
-        )
-    try:
+def start_explorer(chromium_executable: str, tmp_path: Path) -> Iterator[object]:
+    """``start_explorer(name)`` serves explorer ``name`` and returns its URL; stopped at teardown."""
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str) -> str:
+        port = free_port()
+        log = tmp_path / f"explorer-{name}.log"
+        with log.open("w") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "mlsnn_edu.explore", name, "--port", str(port)],
+                cwd=ROOT,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so stop() reaches the kernel
+            )
+        processes.append(process)
         url = f"http://127.0.0.1:{port}/"
         wait_until_serving(url, process, log)
-        yield url
+        return url
+
+    try:
+        yield start
     finally:
-        stop(process)
+        for process in processes:
+            stop(process)
 
 
 def expected(timesteps: int, levels: int) -> QuantizationError:
@@ -94,44 +105,89 @@ def expected(timesteps: int, levels: int) -> QuantizationError:
 
 
 def slider_handle(page, description: str):
-    slider = page.locator(".widget-slider", has=page.locator(".widget-label", has_text=description))
-    return slider.locator(".noUi-handle")
+    label = page.locator(".widget-label").filter(has_text=re.compile(f"^{re.escape(description)}$"))
+    return page.locator(".widget-slider", has=label).locator(".noUi-handle")
+
+
+def move(page, description: str, key: str, times: int) -> None:
+    """Focus a slider's handle and press an arrow key, as a keyboard user would."""
+    handle = slider_handle(page, description)
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", ""))
 
 
 def assert_shows(page, result: QuantizationError) -> None:
     from playwright.sync_api import expect
 
-    expect(page.locator("span.levels")).to_have_text(str(result.levels))
-    expect(page.locator("span.mse")).to_have_text(f"{result.mse:.5f}")
-    expect(page.locator("span.max-error")).to_have_text(f"{result.max_abs:.4f}")
+    expect(page.locator("span.levels")).to_have_text(str(result.levels), timeout=UPDATE_MS)
+    expect(page.locator("span.mse")).to_have_text(f"{result.mse:.5f}", timeout=UPDATE_MS)
+    expect(page.locator("span.max-error")).to_have_text(f"{result.max_abs:.4f}", timeout=UPDATE_MS)
 
 
-def test_moving_t_and_n_updates_levels_and_error(
-    explorer_url: str, open_guarded, artifacts
-) -> None:
-    guard = open_guarded(explorer_url.rstrip("/"), allowed_outside=VOILA_CDN_STYLESHEETS)
+def shown_activity(page) -> dict[str, float]:
+    return {name: number(page.locator(f"span.{name}").inner_text()) for name in ACTIVITY_FIELDS}
+
+
+def assert_activity_shows(page, result: ActivityEnergy) -> None:
+    """The page's numbers match the library's to rounding (the kernel is another process)."""
+    wanted = {"events": result.events, "mass": result.mass, "energy": result.energy_uj}
+    deadline = time.monotonic() + UPDATE_MS / 1000
+    while shown_activity(page) != pytest.approx(wanted, rel=1e-3) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)  # the kernel is still computing the new setting
+    assert shown_activity(page) == pytest.approx(wanted, rel=1e-3)
+
+
+def open_explorer(url: str, open_guarded):
+    guard = open_guarded(url.rstrip("/"), allowed_outside=VOILA_CDN_STYLESHEETS)
+    guard.page.goto(url, wait_until="load")
+    return guard
+
+
+def assert_figure_drawn(page) -> None:
+    figure = page.locator(".jp-OutputArea-output img").last
+    figure.wait_for(timeout=UPDATE_MS)
+    assert figure.evaluate("image => image.complete && image.naturalWidth > 0")
+
+
+def test_quantization_explorer_follows_t_and_n(start_explorer, open_guarded, artifacts) -> None:
+    guard = open_explorer(start_explorer("quantization"), open_guarded)
     page = guard.page
-    page.goto(explorer_url, wait_until="load")
     page.locator("span.levels").wait_for(timeout=STARTUP_SECONDS * 1000)  # kernel ran the cell
     assert_shows(page, expected(timesteps=1, levels=4))
 
-    t_handle = slider_handle(page, "T (timesteps)")
-    t_handle.focus()
-    t_handle.press("ArrowRight")
-    t_handle.press("ArrowRight")
+    move(page, "T (timesteps)", "ArrowRight", 2)
     assert_shows(page, expected(timesteps=3, levels=4))
 
-    n_handle = slider_handle(page, "N (levels)")
-    n_handle.focus()
-    n_handle.press("ArrowLeft")
-    n_handle.press("ArrowLeft")
+    move(page, "N (levels)", "ArrowLeft", 2)
     after = expected(timesteps=3, levels=2)
     assert_shows(page, after)
     assert after.levels == 7 and after != expected(timesteps=1, levels=4)
 
-    # The redrawn staircase is shown too.
-    figure = page.locator(".jp-OutputArea-output img").last
-    figure.wait_for()
-    assert figure.evaluate("image => image.complete && image.naturalWidth > 0")
+    assert_figure_drawn(page)
     page.screenshot(path=artifacts / "explorer.png", full_page=True)
+    assert guard.problems() == dict.fromkeys(guard.problems(), [])
+
+
+def test_activity_explorer_follows_t_and_n(start_explorer, open_guarded, artifacts) -> None:
+    guard = open_explorer(start_explorer("activity"), open_guarded)
+    page = guard.page
+    page.locator("span.energy").wait_for(timeout=STARTUP_SECONDS * 1000)
+    start = activity_energy("sparse_resnet18", timesteps=1, levels=4)
+    assert_activity_shows(page, start)
+
+    move(page, "T", "ArrowRight", 1)
+    assert_activity_shows(page, activity_energy("sparse_resnet18", timesteps=2, levels=4))
+
+    move(page, "N", "ArrowLeft", 3)
+    after = activity_energy("sparse_resnet18", timesteps=2, levels=1)
+    assert_activity_shows(page, after)
+    assert after.energy_uj != pytest.approx(start.energy_uj, rel=0.05)
+
+    assert_figure_drawn(page)
+    page.screenshot(path=artifacts / "activity-explorer.png", full_page=True)
     assert guard.problems() == dict.fromkeys(guard.problems(), [])
