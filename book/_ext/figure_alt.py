@@ -51,9 +51,10 @@ def describe_figures(app: Sphinx, doctree: nodes.document) -> None:
             image["alt"] = description
         elif cell is not None:
             logger.warning(
-                "figure with no sentence after its cell: follow the cell with a markdown "
-                "cell '*Figure: what the figure shows.*' (it becomes the alt text)",
-                location=image,
+                f"figure of code cell {cell.get('cell_index', '?')} (counting from 0) has no "
+                "sentence after it: follow the cell with a markdown cell "
+                "'*Figure: what the figure shows.*' (it becomes the alt text)",
+                location=cell,
                 type="figure_alt",
             )
         else:
