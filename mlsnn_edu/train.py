@@ -162,7 +162,11 @@ class TrainConfig:
     ``batch_size`` is the global batch: under ``torchrun`` each of the W processes
     takes ``batch_size / W`` samples per step. ``timesteps`` is T: repetitions
     of a static image (direct encoding) or, for event data, the number of frames.
-    ``amp`` and ``channels_last`` take effect on a GPU only.
+    ``amp`` (bf16 autocast) and ``channels_last`` take effect on a GPU only.
+    ``train_subset`` keeps the first n training samples (quick experiments);
+    ``activity_samples`` is how many test samples the per-epoch activity
+    measurement sees; ``resume`` continues from ``out_dir/checkpoint.pt`` when
+    it exists; ``assumptions`` lists what a config chose where the paper is silent.
     """
 
     model: str = "sparse_resnet18"
@@ -412,6 +416,8 @@ class Trainer:
             )
         seed_everything(config.seed)
         self.model = build_network(config).to(self.device)
+        if self.dist.enabled and not self.dist.is_main:
+            torch.distributed.barrier()  # wait while rank 0 downloads, if asked to
         self.data = build_datasets(
             config.dataset,
             root=config.data_root,
@@ -420,6 +426,8 @@ class Trainer:
             resolution=config.resolution,
             seed=config.seed,
         )
+        if self.dist.enabled and self.dist.is_main:
+            torch.distributed.barrier()
         on_gpu = self.device.type == "cuda"
         if on_gpu and config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)

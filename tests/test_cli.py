@@ -29,6 +29,7 @@ def test_no_subcommand_prints_the_list(capsys: pytest.CaptureFixture) -> None:
     assert all(name in out for name in SUBCOMMANDS)
 
 
+@pytest.mark.slow
 def test_train_evaluate_and_activity_round_trip(tmp_path: Path, capsys) -> None:
     run = tmp_path / "run"
     overrides = ["width=4", "epochs=1", "train_subset=64", f"out_dir={run}", "progress=false"]
@@ -79,6 +80,7 @@ def test_a_missing_external_subcommand_says_it_is_not_available(monkeypatch, cap
     assert "mlsnn-edu explore: not available yet" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_reproduce_prints_one_row_per_experiment(tmp_path: Path, monkeypatch, capsys) -> None:
     experiments = (
         reproduce.Experiment("VGG16 binary", "vgg16_snn", 2, 1),
@@ -138,6 +140,7 @@ def test_every_paper_config_exists_and_loads() -> None:
             )
 
 
+@pytest.mark.slow
 def test_python_dash_m_is_the_same_command() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mlsnn_edu", "reproduce", "--help"],

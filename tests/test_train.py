@@ -93,6 +93,7 @@ def test_model_input_moves_time_first_for_event_frames_only() -> None:
     assert model_input(images) is images
 
 
+@pytest.mark.slow
 def test_training_improves_a_small_network_on_the_digits(tmp_path: Path) -> None:
     config = tiny_config(tmp_path, train_subset=None, epochs=2, width=8, lr=0.05)
     trainer = Trainer(config)
@@ -127,6 +128,7 @@ def count_training_steps(model: nn.Module) -> list[int]:
     return steps
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_epoch_resumes_to_the_same_weights(tmp_path: Path) -> None:
     uninterrupted = Trainer(tiny_config(tmp_path / "a"))
     uninterrupted.fit()
