@@ -81,6 +81,7 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the initial weights (default 0)"
     )
+    parser.add_argument("--device", help="where to run the networks (default: the GPU if any)")
 
 
 def _settings(args: argparse.Namespace) -> dict:
@@ -147,9 +148,10 @@ def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
     """Reports of the network itself, its ANN twin, and the binary and multi-level versions."""
     from mlsnn_edu.data import EVENT_DATASETS
     from mlsnn_edu.models import build_model
-    from mlsnn_edu.settings import seed_everything
+    from mlsnn_edu.settings import default_device, seed_everything
 
     settings = _settings(args)
+    device = torch.device(args.device) if args.device else default_device()
     input_spikes = settings["dataset"] in EVENT_DATASETS
     options = {
         "preset": args.preset,
@@ -170,7 +172,9 @@ def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
         key = timesteps if input_spikes else 0  # event frames depend on T; images do not
         if key not in loaded:
             loaded[key] = _inputs(settings, timesteps, args)
-        test, train, in_channels = loaded[key]
+        test, train, in_channels = (
+            item.to(device) if torch.is_tensor(item) else item for item in loaded[key]
+        )
         model = build_model(
             settings["model"],
             timesteps=timesteps,
@@ -180,8 +184,9 @@ def run_energy(args: argparse.Namespace) -> dict[str, EnergyReport]:
             **{**settings["model_options"], "theta": threshold},
         )
         if state is None:
-            state = model.state_dict()  # the same initial weights for every configuration
+            state = {k: v.clone() for k, v in model.state_dict().items()}  # same initial weights
         model.load_state_dict(state)
+        model.to(device)
         if label != "network" or settings["state"] is None:
             calibrate_batch_norm(model, train)
         if label == "network":
