@@ -267,6 +267,13 @@ EXTERNAL_SUBCOMMANDS: tuple[tuple[str, str, str, str, str], ...] = (
         "add_assignments_arguments",
         "assignments_command",
     ),
+    (
+        "explore",
+        "the chapters' sliders as a web app (Voila on 127.0.0.1)",
+        "mlsnn_edu.explore",
+        "add_explore_arguments",
+        "explore_command",
+    ),
 )
 
 
