@@ -7,14 +7,19 @@ recomputes everything, so tests need neither a kernel nor a browser.
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import torch
-from IPython import get_ipython
-from IPython.display import clear_output, display
+from IPython.display import display
 
 from mlsnn_edu.plots import plot_quantizer
 from mlsnn_edu.quantization import QuantizationError, quantization_error
+
+LABEL_STYLE = {"description_width": "initial"}
 
 
 class QuantizationExplorer:
@@ -36,17 +41,19 @@ class QuantizationExplorer:
     ) -> None:
         self.samples = samples
         self.timesteps = widgets.IntSlider(
-            value=timesteps, min=1, max=8, description="T (timesteps)"
+            value=timesteps, min=1, max=8, description="T (timesteps)", style=LABEL_STYLE
         )
-        self.levels = widgets.IntSlider(value=levels, min=1, max=16, description="N (levels)")
+        self.levels = widgets.IntSlider(
+            value=levels, min=1, max=16, description="N (levels)", style=LABEL_STYLE
+        )
         self.theta = widgets.FloatSlider(
-            value=theta, min=0.1, max=2.0, step=0.05, description="theta"
+            value=theta, min=0.1, max=2.0, step=0.05, description="theta", style=LABEL_STYLE
         )
         self.input_range = widgets.FloatRangeSlider(
-            value=input_range, min=-2.0, max=10.0, step=0.1, description="inputs"
+            value=input_range, min=-2.0, max=10.0, step=0.1, description="inputs", style=LABEL_STYLE
         )
         self.summary = widgets.HTML()
-        self.figure_output = widgets.Output()
+        self.figure_image = widgets.HTML()
         self.result: QuantizationError
         self.figure = None
         for slider in (self.timesteps, self.levels, self.theta, self.input_range):
@@ -56,7 +63,7 @@ class QuantizationExplorer:
                 widgets.HBox([self.timesteps, self.levels]),
                 widgets.HBox([self.theta, self.input_range]),
                 self.summary,
-                self.figure_output,
+                self.figure_image,
             ]
         )
         self._update()
@@ -80,14 +87,23 @@ class QuantizationExplorer:
             plt.close(self.figure)
         ax = plot_quantizer(input_range=self.input_range.value, **settings)
         self.figure = ax.figure
-        plt.close(self.figure)  # shown through the Output widget only
-        if get_ipython() is not None:
-            with self.figure_output:
-                clear_output(wait=True)
-                display(self.figure)
+        plt.close(self.figure)  # shown as an image in the widget, never on its own
+        alt = (
+            f"Staircase of the quantizer with T={settings['timesteps']}, N={settings['levels']}, "
+            f"theta={settings['theta']:g} against the identity line"
+        )
+        self.figure_image.value = figure_as_img(self.figure, alt)
 
     def _ipython_display_(self) -> None:
         display(self.widget)
+
+
+def figure_as_img(figure, alt: str) -> str:
+    """An ``<img>`` tag holding ``figure`` as an inline PNG, with alt text for screen readers."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=80)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
 def quantization_explorer(**kwargs) -> QuantizationExplorer:

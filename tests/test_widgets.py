@@ -36,3 +36,11 @@ def test_figure_follows_the_sliders() -> None:
     explorer = quantization_explorer(timesteps=2, levels=2)
     explorer.levels.value = 5
     assert "11 levels" in explorer.figure.axes[0].get_title()
+
+
+def test_figure_is_an_image_with_alt_text() -> None:
+    explorer = quantization_explorer(timesteps=1, levels=3)
+    explorer.timesteps.value = 4
+    image = explorer.figure_image.value
+    assert image.startswith("<img alt=") and "data:image/png;base64," in image
+    assert "T=4, N=3" in image
