@@ -58,7 +58,8 @@ _MAX_EXPONENT_SPREAD = 40.0
 
 def staircase(v: torch.Tensor, levels: int, theta: float = 1.0) -> torch.Tensor:
     r"""The forward staircase :math:`z = \mathrm{clamp}(\lfloor v/\theta \rfloor, 0, N)`."""
-    return torch.div(v, theta).floor_().clamp_(0, levels)
+    floor = torch.floor(v) if theta == 1.0 else torch.div(v, theta).floor_()  # skip a pass for 1
+    return floor.clamp_(0, levels)
 
 
 def sigmoid_surrogate_derivative(
@@ -88,7 +89,9 @@ def sigmoid_surrogate_derivative(
     middle = (levels + 1) / 2
     # Each line below makes at most one new tensor and updates it in place: on a CPU a
     # fresh tensor costs about as much as the arithmetic, so the temporaries are few.
-    r = torch.mul(x, alpha / (2 * theta)).sub_(alpha * middle / 2).exp_()
+    # r = e^z computed as 2^(z log2 e): PyTorch's exp2 is several times faster than its exp on CPUs.
+    slope = alpha / 2 * math.log2(math.e)
+    r = torch.mul(x, slope / theta).sub_(slope * middle).exp2_()
     inverse_r = torch.reciprocal(r)
     total = torch.zeros_like(x)
     denominator = torch.empty_like(x)
