@@ -19,10 +19,13 @@ the gradient of each residual block's parameters (and the stem's, and the head's
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from mlsnn_edu.train import model_input
 
 SYNAPSE_KINDS = ((nn.Conv2d, "conv"), (nn.Linear, "linear"))
 
@@ -189,6 +192,32 @@ class SpikeMonitor:
         )
 
 
+@torch.no_grad()
+def record_activity(
+    model: nn.Module,
+    data: torch.Tensor | Iterable,
+    *,
+    device: torch.device | str | None = None,
+) -> SpikeMonitor:
+    """Run ``model`` (in its current train/eval mode, without gradients) and record its activity.
+
+    ``data`` is one input tensor or an iterable of ``(x, label)`` batches (a
+    DataLoader). Event frames from a loader, ``[B, T, ...]``, are turned into
+    the ``[T, B, ...]`` the models take. Returns the closed monitor.
+    """
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else "cpu"
+    if isinstance(data, torch.Tensor):
+        inputs = [data]  # already laid out as the model takes it
+    else:
+        inputs = (model_input(x) for x, _ in data)
+    with SpikeMonitor(model) as monitor:
+        for x in inputs:
+            model(x.to(device))
+    return monitor
+
+
 def total_activity(summary: dict[str, LayerActivity]) -> LayerActivity:
     """Sum events and mass over the layers of a summary (the paper's total activity)."""
     layers = list(summary.values())
@@ -272,6 +301,32 @@ def plot_activity(
     return ax
 
 
+@torch.no_grad()
+def residual_sums(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Run ``model`` on ``x`` and return, per residual sum, the raw ``branch + shortcut``.
+
+    That is the value entering the barrier neuron in a Sparse-ResNet (before it
+    is brought back to [0, N]) and the block output in a SEW-ResNet. Tensors
+    are time-folded ``[T*B, C, H, W]``, keyed by ``"sum0"``, ``"sum1"``, ...
+    """
+    sums: dict[str, torch.Tensor] = {}
+    handles = [
+        module.register_forward_hook(
+            lambda m, inputs, out, name=module.activity_name: sums.__setitem__(
+                name, inputs[0] + inputs[1]
+            )
+        )
+        for module in model.modules()
+        if getattr(module, "activity_kind", None) == "sum" and module.activity_name
+    ]
+    try:
+        model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return sums
+
+
 def block_parameters(model: nn.Module) -> dict[str, list[nn.Parameter]]:
     """The model's gradient groups: its ``block_parameters()`` or, failing that, its children."""
     if hasattr(model, "block_parameters"):
@@ -334,15 +389,26 @@ class GradientNormRecorder:
         return {name: sum(v) / len(v) for name, v in self.history.items() if v}
 
     def plot(
-        self, ax=None, blocks: list[str] | None = None, title: str = "Gradient norm per block"
+        self,
+        ax=None,
+        blocks: list[str] | None = None,
+        smooth: int = 1,
+        title: str = "Gradient norm per block",
     ):
-        """One line per block over training steps (log scale); returns the matplotlib Axes."""
+        """One line per block over training steps (log scale); returns the matplotlib Axes.
+
+        With ``smooth`` > 1 each point is the mean of the last ``smooth`` steps.
+        """
         import matplotlib.pyplot as plt
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 3.5))
         for name in blocks or list(self.history):
-            ax.plot(self.history[name], label=name)
+            norms = torch.tensor(self.history[name], dtype=torch.float64)
+            window = min(max(smooth, 1), len(norms))
+            if window > 1:
+                norms = norms.unfold(0, window, 1).mean(dim=1)
+            ax.plot(range(window, window + len(norms)), norms.tolist(), label=name)
         ax.set_yscale("log")
         ax.set_xlabel("training step (backward pass)")
         ax.set_ylabel("gradient L2 norm")

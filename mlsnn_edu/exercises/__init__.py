@@ -20,4 +20,12 @@ from mlsnn_edu.exercises.ch02 import (
     check_levels_for_target_error,
     check_multilevel_step,
 )
+from mlsnn_edu.exercises.ch03 import check_events_and_mass, check_mass_above_n, check_sew_bound
+from mlsnn_edu.exercises.ch04 import (
+    check_active_barrier_factor,
+    check_straight_through,
+    check_surrogate_passes,
+)
+from mlsnn_edu.exercises.ch05 import check_cosine_lr, check_train_step
 from mlsnn_edu.exercises.ch06 import check_break_even_rate, check_layer_accumulates, check_spike_units
+from mlsnn_edu.exercises.ch07 import check_events_for_change, check_events_to_frame

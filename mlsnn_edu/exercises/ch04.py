@@ -1,0 +1,94 @@
+"""Checkers for chapter 4, the barrier neuron and the straight-through estimator."""
+
+from __future__ import annotations
+
+import torch
+
+from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
+
+FACTOR_TOLERANCE = 0.02  # relative
+
+
+def surrogate_passing_sums(levels: int = 4, alpha: float = 5.0, at_least: float = 0.5) -> set[int]:
+    """Integer sums in [0, 2N] where the sigmoid surrogate is at least ``at_least``."""
+    values = torch.arange(0, 2 * levels + 1, dtype=torch.float64)
+    factors = sigmoid_surrogate_derivative(values, levels, 1.0, alpha)
+    return {int(s) for s, g in zip(values, factors) if g >= at_least}
+
+
+def check_surrogate_passes(answer) -> CheckResult:
+    """Exercise 4.1: the integer sums where the surrogate passes at least half the gradient."""
+    name = "Exercise 4.1 (where the surrogate passes)"
+    expected = surrogate_passing_sums()
+    try:
+        answer = {int(s) for s in answer}
+    except (TypeError, ValueError):
+        return failed(name, "give a set of integers, e.g. {0, 5}")
+    if answer == expected:
+        return passed(name, "only the sums sitting on a threshold, 1 to N")
+    if 0 in answer:
+        return failed(name, "at s = 0 the nearest threshold is a whole unit away: evaluate it")
+    if answer and max(answer) > max(expected):
+        return failed(name, "above N there is no threshold left: evaluate s = N + 1 and beyond")
+    return failed(name, "evaluate sigmoid_surrogate_derivative at each integer from 0 to 2N")
+
+
+def check_straight_through(function: type[torch.autograd.Function]) -> CheckResult:
+    """Exercise 4.2: a staircase forward with an identity backward."""
+    name = "Exercise 4.2 (straight-through spike)"
+    generator = torch.Generator().manual_seed(42)
+    for levels, theta in ((1, 1.0), (4, 1.0), (3, 0.5)):
+        v = (torch.randn(200, generator=generator) * 3 * levels * theta).requires_grad_()
+        upstream = torch.randn(200, generator=generator)
+        try:
+            z = function.apply(v, levels, theta)
+            (gradient,) = torch.autograd.grad(z, v, upstream)
+        except Exception as error:  # the reader's code may fail in any way: report it as a hint
+            return failed(
+                name,
+                f"calling it failed ({type(error).__name__}: {error}); backward must return "
+                "one value per forward input: the gradient for v, then None, None",
+            )
+        if not torch.equal(z.detach(), staircase(v.detach(), levels, theta)):
+            return failed(name, "forward is the staircase: floor(v / theta), clamped to [0, N]")
+        if torch.allclose(gradient, torch.zeros_like(gradient)):
+            return failed(name, "that is the staircase's true derivative (0): pass the gradient on")
+        if not torch.allclose(gradient, upstream):
+            return failed(name, "the STE passes the incoming gradient unchanged, everywhere")
+    return passed(name, "the gradient crosses the barrier as if it were the identity")
+
+
+def active_barrier_factor() -> float:
+    """The reference answer of exercise 4.3, computed as the exercise describes."""
+    from mlsnn_edu.data.digits import digits_datasets
+    from mlsnn_edu.models import build_model
+    from mlsnn_edu.monitor import residual_sums
+    from mlsnn_edu.settings import seed_everything
+
+    seed_everything(4)
+    model = build_model(
+        "sparse_resnet18",
+        width=8,
+        levels=4,
+        timesteps=1,
+        num_classes=10,
+        barrier_surrogate="sigmoid",
+    ).train()
+    test = digits_datasets()[1]
+    x = torch.stack([test[i][0] for i in range(64)])
+    sums = residual_sums(model, x)["sum1"]
+    return float(sigmoid_surrogate_derivative(sums[sums != 0], 4, 1.0, 5.0).mean())
+
+
+def check_active_barrier_factor(answer: float) -> CheckResult:
+    """Exercise 4.3: mean surrogate factor over the non-zero sums entering the barrier at sum1."""
+    name = "Exercise 4.3 (amplify or attenuate)"
+    expected = active_barrier_factor()
+    if not isinstance(answer, (int, float)):
+        return failed(name, "give one number: the mean of the surrogate factors")
+    if abs(float(answer) - expected) <= FACTOR_TOLERANCE * expected:
+        return passed(name, "above 1: where the network is active, this barrier amplifies")
+    if float(answer) < 0.5 * expected:
+        return failed(name, "leave out the zero sums: they are the silent part of the network")
+    return failed(name, "check the seed, the width, train mode and that you read sum1")
