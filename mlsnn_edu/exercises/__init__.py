@@ -29,3 +29,28 @@ from mlsnn_edu.exercises.ch04 import (
 from mlsnn_edu.exercises.ch05 import check_cosine_lr, check_train_step
 from mlsnn_edu.exercises.ch06 import check_break_even_rate, check_layer_accumulates, check_spike_units
 from mlsnn_edu.exercises.ch07 import check_events_for_change, check_events_to_frame
+
+__all__ = [
+    "CheckResult",
+    "failed",
+    "passed",
+    "check_active_barrier_factor",
+    "check_break_even_rate",
+    "check_cosine_lr",
+    "check_events_and_mass",
+    "check_events_for_change",
+    "check_events_to_frame",
+    "check_if_step",
+    "check_layer_accumulates",
+    "check_level_count",
+    "check_levels_for_target_error",
+    "check_mass_above_n",
+    "check_multilevel_step",
+    "check_potential_after_spike",
+    "check_sew_bound",
+    "check_sigmoid_surrogate",
+    "check_spike_units",
+    "check_straight_through",
+    "check_surrogate_passes",
+    "check_train_step",
+]
