@@ -14,7 +14,11 @@ prints ``[pass]`` or ``[not yet]`` with a hint (never the answer) and returns a
 """
 
 from mlsnn_edu.exercises._core import CheckResult, failed, passed
-from mlsnn_edu.exercises.ch01 import check_if_step, check_potential_after_spike, check_sigmoid_surrogate
+from mlsnn_edu.exercises.ch01 import (
+    check_if_step,
+    check_potential_after_spike,
+    check_sigmoid_surrogate,
+)
 from mlsnn_edu.exercises.ch02 import (
     check_level_count,
     check_levels_for_target_error,
@@ -27,7 +31,11 @@ from mlsnn_edu.exercises.ch04 import (
     check_surrogate_passes,
 )
 from mlsnn_edu.exercises.ch05 import check_cosine_lr, check_train_step
-from mlsnn_edu.exercises.ch06 import check_break_even_rate, check_layer_accumulates, check_spike_units
+from mlsnn_edu.exercises.ch06 import (
+    check_break_even_rate,
+    check_layer_accumulates,
+    check_spike_units,
+)
 from mlsnn_edu.exercises.ch07 import check_events_for_change, check_events_to_frame
 
 __all__ = [
