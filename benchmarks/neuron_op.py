@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
     parser.add_argument("--no-compile", action="store_true", help="skip the compiled kernels")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--tag", default="", help="appended to the JSON file's name")
     args = parser.parse_args(argv)
     if args.quick:
         args.shape, args.repeats = [4, 8, 16, 16], 3
@@ -169,11 +170,13 @@ def main(argv: list[str] | None = None) -> dict:
         for name in ("closed_form", "closed_form_compiled"):
             if name in at_target:
                 measured = at_target[name]["speedup_over_microsteps"]
+                cpu_time = at_target[name]["speedup_over_microsteps_cpu"]
                 targets[f"{name}_speedup_over_microsteps_N8"] = {
                     "target": f">= {TARGET_SPEEDUP_OVER_MICROSTEPS}",
                     "measured": round(measured, 2),
-                    "measured_cpu_time": round(at_target[name]["speedup_over_microsteps_cpu"], 2),
+                    "measured_cpu_time": round(cpu_time, 2),
                     "met": measured >= TARGET_SPEEDUP_OVER_MICROSTEPS,
+                    "met_cpu_time": cpu_time >= TARGET_SPEEDUP_OVER_MICROSTEPS,
                 }
     payload = {
         "benchmark": "neuron_op",
@@ -206,8 +209,12 @@ def main(argv: list[str] | None = None) -> dict:
     )
     for name, target in targets.items():
         verdict = "met" if target["met"] else "NOT met"
-        print(f"target {name}: {target['target']}, measured {target['measured']} ({verdict})")
-    path = write_json(payload, args.out, "neuron_op.json")
+        cpu = "met" if target["met_cpu_time"] else "NOT met"
+        print(
+            f"target {name}: {target['target']}, measured {target['measured']} ({verdict}); "
+            f"by CPU time {target['measured_cpu_time']} ({cpu})"
+        )
+    path = write_json(payload, args.out, f"neuron_op{'_' + args.tag if args.tag else ''}.json")
     print(f"wrote {path}")
     return payload
 
