@@ -99,7 +99,7 @@ def test_every_neuron_emits_integers_in_0_to_N(name, timesteps, levels):
         assert z.min() >= 0 and z.max() <= levels, path
 
 
-@pytest.mark.parametrize("depth", ["resnet18", "resnet34"])
+@pytest.mark.parametrize("depth", ["resnet18", "resnet34", "mobilenetv2"])
 def test_sparse_block_outputs_stay_in_0_to_N_while_sew_sums_exceed_N(depth):
     levels = 2
     torch.manual_seed(0)
@@ -160,6 +160,16 @@ def test_spiking_resnets_have_the_ann_parameters_plus_spiking_projection_neurons
         assert {k: v.shape for k, v in spiking.state_dict().items()} == {
             k: v.shape for k, v in ann.state_dict().items()
         }
+
+
+def test_mobilenetv2_has_torchvisions_parameter_shapes():
+    """Same layers as torchvision's MobileNetV2 (strides differ for CIFAR, not the shapes)."""
+    ours = build_model("sparse_mobilenetv2", width=64, num_classes=10)
+    reference = torchvision.models.mobilenet_v2(weights=None, num_classes=10)
+    assert sorted(tuple(p.shape) for p in ours.parameters()) == sorted(
+        tuple(p.shape) for p in reference.parameters()
+    )
+    assert sum(p.numel() for p in ours.parameters()) == 2_236_682
 
 
 def test_vgg16_layout():

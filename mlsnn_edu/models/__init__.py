@@ -14,6 +14,9 @@ name                   network
 ``sparse_resnet34``    in deeper networks?
 ``vgg16_snn``          spiking VGG16, binary (levels=1, timesteps=4) or multi-level
                        (levels=4, timesteps=1)
+``sew_mobilenetv2``,   spiking MobileNetV2 (inverted residuals, up to four identity
+``sparse_mobilenetv2`` shortcuts in a row), without and with barriers; width 64 gives
+                       the standard 2.24 M parameters
 =====================  ==================================================================
 
 Every network has the attributes ``name``, ``timesteps`` (T) and ``levels``
@@ -33,11 +36,15 @@ Names of the recorded layers (what :class:`mlsnn_edu.monitor.SpikeMonitor` repor
   the whole network (``sum1`` is the second block's, the paper's "spikes at
   sum1"). For SEW it is the raw sum, which can exceed N; for Sparse it is the
   barrier neuron's output, in [0, N]; for the ANN it is the ReLU after the sum;
-* VGG: ``sn1`` ... ``sn13``, one per convolution.
+* VGG: ``sn1`` ... ``sn13``, one per convolution;
+* MobileNetV2: ``stem``, ``layerS.B.expand.sn``, ``layerS.B.depthwise.sn``,
+  ``layerS.B.project.sn``, ``head.sn`` and ``sumK`` for the blocks that add
+  their input back.
 
 Gradient groups (what :class:`mlsnn_edu.monitor.GradientNormRecorder` reports)
 come from each network's ``block_parameters()``: ``stem``, ``layerS.B``, ``fc``
-for the ResNets; ``conv1`` ... ``conv13``, ``fc`` for VGG.
+for the ResNets; ``conv1`` ... ``conv13``, ``fc`` for VGG; ``stem``,
+``layerS.B``, ``head``, ``fc`` for MobileNetV2.
 """
 
 from mlsnn_edu.models.registry import MODEL_NAMES, build_model

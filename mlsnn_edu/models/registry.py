@@ -7,6 +7,7 @@ from collections.abc import Callable
 from torch import nn
 
 from mlsnn_edu._checks import check_alpha, check_choice, check_levels, check_theta, check_timesteps
+from mlsnn_edu.models.mobilenet import SpikingMobileNetV2
 from mlsnn_edu.models.resnet import RESNET18_BLOCKS, RESNET34_BLOCKS, ResNet, SpikeSettings
 from mlsnn_edu.models.vgg import VGG
 from mlsnn_edu.surrogate import SURROGATES
@@ -31,22 +32,24 @@ def _check_options(name: str, options: dict, allowed: tuple[str, ...]) -> None:
         )
 
 
+def _spike_settings(kind: str, name: str, timesteps: int, levels: int, options: dict):
+    """Checked neuron settings for a ``kind`` ("ann", "sew", "sparse") network; None for the ANN."""
+    _check_options(name, options, SPARSE_OPTIONS if kind == "sparse" else COMMON_OPTIONS)
+    theta = check_theta(options.get("theta", 1.0))
+    alpha = check_alpha(options.get("alpha", 5.0))
+    if kind == "ann":  # no spikes: timesteps, levels, theta and alpha are ignored
+        return None
+    barrier = None
+    if kind == "sparse":
+        barrier = check_choice(
+            options.get("barrier_surrogate", "ste"), SURROGATES, "barrier_surrogate"
+        )
+    return SpikeSettings(check_timesteps(timesteps), check_levels(levels), theta, alpha, barrier)
+
+
 def _resnet(kind: str, depth: str) -> Callable[..., nn.Module]:
     def build(name, *, num_classes, timesteps, levels, width, in_channels, **options) -> ResNet:
-        _check_options(name, options, SPARSE_OPTIONS if kind == "sparse" else COMMON_OPTIONS)
-        theta = check_theta(options.get("theta", 1.0))
-        alpha = check_alpha(options.get("alpha", 5.0))
-        if kind == "ann":  # no spikes: timesteps, levels, theta and alpha are ignored
-            spikes = None
-        else:
-            barrier = None
-            if kind == "sparse":
-                barrier = check_choice(
-                    options.get("barrier_surrogate", "ste"), SURROGATES, "barrier_surrogate"
-                )
-            spikes = SpikeSettings(
-                check_timesteps(timesteps), check_levels(levels), theta, alpha, barrier
-            )
+        spikes = _spike_settings(kind, name, timesteps, levels, options)
         return ResNet(
             name,
             RESNET_BLOCKS[depth],
@@ -54,6 +57,19 @@ def _resnet(kind: str, depth: str) -> Callable[..., nn.Module]:
             width=width,
             in_channels=in_channels,
             spikes=spikes,
+        )
+
+    return build
+
+
+def _mobilenetv2(kind: str) -> Callable[..., nn.Module]:
+    def build(name, *, num_classes, timesteps, levels, width, in_channels, **options):
+        return SpikingMobileNetV2(
+            name,
+            num_classes=num_classes,
+            width=width,
+            in_channels=in_channels,
+            spikes=_spike_settings(kind, name, timesteps, levels, options),
         )
 
     return build
@@ -81,6 +97,8 @@ BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "sew_resnet34": _resnet("sew", "resnet34"),
     "sparse_resnet34": _resnet("sparse", "resnet34"),
     "vgg16_snn": _vgg16,
+    "sew_mobilenetv2": _mobilenetv2("sew"),
+    "sparse_mobilenetv2": _mobilenetv2("sparse"),
 }
 MODEL_NAMES: tuple[str, ...] = tuple(BUILDERS)
 
