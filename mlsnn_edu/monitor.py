@@ -106,7 +106,8 @@ class SpikeMonitor:
     ``"layer1.0.sn1"``, ``"sum0"``, ...) and, separately, the input of every
     ``nn.Conv2d`` and ``nn.Linear`` (named by module path) for the energy model.
     Tensors inside the network are time-folded ``[T*B, ...]``; T is read from
-    ``model.timesteps`` (1 when the model has none).
+    ``model.timesteps`` (or ``model.module.timesteps`` under DDP; 1 when there
+    is none).
 
     Hooks are installed on construction and removed by :meth:`close` or on
     leaving a ``with`` block; counts accumulate over every forward call::
@@ -118,7 +119,8 @@ class SpikeMonitor:
 
     def __init__(self, model: nn.Module) -> None:
         self.model = model
-        self.timesteps = int(getattr(model, "timesteps", 1))
+        inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
+        self.timesteps = int(getattr(model, "timesteps", getattr(inner, "timesteps", 1)))
         self.samples = 0
         self._layers: dict[str, _Counter] = {}
         self._synapses: dict[str, _Counter] = {}

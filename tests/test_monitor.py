@@ -196,3 +196,19 @@ def test_gradient_recorder_ignores_accumulated_grad():
     first, second = recorder.history["conv1"]
     assert second == pytest.approx(first, rel=1e-5)
     assert recorder.plot().get_yscale() == "log"
+
+
+def test_timesteps_are_read_through_a_wrapper():
+    class Wrapper(nn.Module):  # what DistributedDataParallel looks like from outside
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+        def forward(self, x):
+            return self.module(x)
+
+    net = TinyNet(timesteps=3, levels=1, features=2)
+    wrapped = Wrapper(net)
+    with SpikeMonitor(wrapped) as monitor:
+        wrapped(torch.tensor([[0.4, 1.0]]))
+    assert monitor.samples == 1 and monitor.summary()["sn"].events == 4.0
