@@ -277,21 +277,10 @@ EXTERNAL_SUBCOMMANDS: tuple[tuple[str, str, str, str, str], ...] = (
 )
 
 
-def _not_available(name: str, module: str, reason: str) -> Command:
-    def command(args: argparse.Namespace) -> int:
-        print(f"mlsnn-edu {name}: not available yet ({module}: {reason})", file=sys.stderr)
-        return 1
-
-    return command
-
-
-def _external(name: str, module: str, add: str, run: str) -> tuple[Callable | None, Command]:
-    """The (add-arguments, command) pair of an external subcommand, or a 'not available' stub."""
-    try:
-        loaded = importlib.import_module(module)
-        return getattr(loaded, add), getattr(loaded, run)
-    except (ImportError, AttributeError) as error:
-        return None, _not_available(name, module, str(error))
+def _external(module: str, add: str, run: str) -> tuple[Callable, Command]:
+    """The (add-arguments, command) pair of a subcommand that lives in another module."""
+    loaded = importlib.import_module(module)
+    return getattr(loaded, add), getattr(loaded, run)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -309,10 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         add_arguments(sub)
         sub.set_defaults(command=command)
     for name, help_text, module, add, run in EXTERNAL_SUBCOMMANDS:
-        add_arguments, command = _external(name, module, add, run)
+        add_arguments, command = _external(module, add, run)
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        if add_arguments is not None:
-            add_arguments(sub)
+        add_arguments(sub)
         sub.set_defaults(command=command)
     return parser
 
