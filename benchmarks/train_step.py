@@ -13,7 +13,10 @@ same random batch, each timed for forward + loss + backward + SGD step:
   kernels built by ``torch.compile`` (left out where that is unavailable);
 * ``ours_binary``: SEW-ResNet18 [T=4, N=1] with this library's neurons;
 * ``snntorch_binary``: the same network [T=4, N=1] whose every neuron is
-  ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` stepped over T = 4.
+  ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` stepped over T = 4;
+* ``sparse_all_ste`` (only when named in ``--contenders``): Sparse-ResNet18 with
+  the straight-through estimator in every neuron, to see what the sigmoid
+  surrogate's backward pass costs.
 
 Contenders alternate within one process (A B C ... A B C ...). Peak memory is
 measured afterwards, one contender per fresh subprocess (the peak resident
@@ -64,7 +67,11 @@ CONTENDERS = {
     "sew_compiled": ("sew_resnet18", 1, 4, "compiled", False),
     "ours_binary": ("sew_resnet18", 4, 1, "eager", False),
     "snntorch_binary": ("sew_resnet18", 4, 1, "eager", True),
+    # A diagnostic, not run by default: Sparse-ResNet18 with the straight-through
+    # estimator in every neuron, i.e. without the cost of the sigmoid surrogate.
+    "sparse_all_ste": ("sparse_resnet18", 1, 4, "eager", False),
 }
+DEFAULT_CONTENDERS = [name for name in CONTENDERS if name != "sparse_all_ste"]
 
 
 class SnntorchNeuron(nn.Module):
@@ -99,6 +106,10 @@ def build(name: str, width: int, device: torch.device, channels_last: bool) -> n
     model = build_model(registry_name, width=width, timesteps=timesteps, levels=levels)
     if snntorch_neurons:
         model = with_snntorch_neurons(model)
+    if name == "sparse_all_ste":
+        for module in model.modules():
+            if isinstance(module, SpikingNeuron):
+                module.surrogate = "ste"
     model = model.to(device).train()
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
@@ -204,7 +215,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default 2)")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
     parser.add_argument("--channels-last", action="store_true")
-    parser.add_argument("--contenders", nargs="+", default=list(CONTENDERS), choices=CONTENDERS)
+    parser.add_argument("--contenders", nargs="+", default=DEFAULT_CONTENDERS, choices=CONTENDERS)
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS)
