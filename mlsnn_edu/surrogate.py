@@ -126,7 +126,7 @@ def _masked_grad(grad_output: torch.Tensor, v: torch.Tensor, upper: float) -> to
 
 # --- choosing between eager and compiled kernels ---------------------------------------
 
-_kernels = os.environ.get(KERNELS_VARIABLE, "auto")
+_kernels = check_choice(os.environ.get(KERNELS_VARIABLE, "auto"), KERNELS, KERNELS_VARIABLE)
 _compiled: dict[Callable, Callable] = {}
 
 
