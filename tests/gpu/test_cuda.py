@@ -31,7 +31,7 @@ def test_neuron_forward_and_backward_on_cuda_match_the_cpu(surrogate: str) -> No
     currents = torch.randn(3, 64, 8, 8, generator=torch.Generator().manual_seed(0)) * 3
     grads = []
     for device in ("cpu", "cuda"):
-        x = currents.to(device).requires_grad_()
+        x = currents.clone().to(device).requires_grad_()  # a leaf on each device
         spikes = MultiLevelIF(levels=4, surrogate=surrogate)(x)
         (spikes * torch.arange(8.0, device=device)).sum().backward()
         grads.append((spikes.detach().cpu(), x.grad.cpu()))
