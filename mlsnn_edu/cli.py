@@ -89,20 +89,25 @@ def _add_checkpoint_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _trained(args: argparse.Namespace):
     """The checkpoint's network and config, and its test set."""
-    from mlsnn_edu.data import build_datasets
     from mlsnn_edu.settings import default_device
     from mlsnn_edu.train import load_trained
 
     model, config = load_trained(args.checkpoint, default_device())
-    data = build_datasets(
+    return model, config, _test_set(config, args)
+
+
+def _test_set(config, args: argparse.Namespace):
+    """The test split of the config's dataset, from ``--data-root`` if given."""
+    from mlsnn_edu.data import build_datasets
+
+    return build_datasets(
         config.dataset,
         root=args.data_root or config.data_root,
         download=args.download,
         timesteps=config.timesteps,
         resolution=config.resolution,
         seed=config.seed,
-    )
-    return model, config, data.test
+    ).test
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,7 +151,6 @@ def activity_command(args: argparse.Namespace) -> int:
     import torch
     from torch.utils.data import DataLoader, Subset
 
-    from mlsnn_edu.data import build_datasets
     from mlsnn_edu.monitor import SpikeMonitor
     from mlsnn_edu.settings import seed_everything
     from mlsnn_edu.train import build_network, model_input
@@ -159,14 +163,7 @@ def activity_command(args: argparse.Namespace) -> int:
         config = _config(args)
         seed_everything(config.seed)
         model = build_network(config).eval()
-        test = build_datasets(
-            config.dataset,
-            root=args.data_root or config.data_root,
-            download=args.download,
-            timesteps=config.timesteps,
-            resolution=config.resolution,
-            seed=config.seed,
-        ).test
+        test = _test_set(config, args)
     device = next(model.parameters()).device
     subset = Subset(test, range(min(args.samples, len(test))))
     with torch.no_grad(), SpikeMonitor(model) as monitor:
