@@ -35,6 +35,7 @@ def multilevel_step(
     """
     check_levels(levels)
     theta = check_theta(theta)
+    _check_same_shape(v, current)
     v = v + current
     z = staircase(v, levels, theta)
     return z, v - theta * z
@@ -50,6 +51,7 @@ def microstep_step(
     """
     check_levels(levels)
     theta = check_theta(theta)
+    _check_same_shape(v, current)
     v = v + current
     z = torch.zeros_like(v)
     for _ in range(levels):
@@ -76,6 +78,14 @@ def run_neuron(
         spikes.append(z)
         potentials.append(v)
     return torch.stack(spikes), torch.stack(potentials)
+
+
+def _check_same_shape(v: torch.Tensor, current: torch.Tensor) -> None:
+    if v.shape != current.shape:
+        raise ValueError(
+            f"v (membrane potential) and current must have the same shape, "
+            f"got {tuple(v.shape)} and {tuple(current.shape)}"
+        )
 
 
 def _check_sequence(x: torch.Tensor) -> None:
@@ -122,7 +132,9 @@ class MultiLevelIF(nn.Module):
         self.theta = check_theta(theta)
         self.surrogate = check_choice(surrogate, SURROGATES, "surrogate")
         self.alpha = check_alpha(alpha)
-        self.ste_mask = bool(ste_mask)
+        if not isinstance(ste_mask, bool):
+            raise ValueError(f"ste_mask must be True or False, got {ste_mask!r}")
+        self.ste_mask = ste_mask
 
     def _fire(self, v: torch.Tensor) -> torch.Tensor:
         return multilevel_spike(

@@ -48,7 +48,8 @@ def multilevel_timestep_loop(v: float, current: float, levels: int, theta: float
 # NBVAL_CHECK_OUTPUT
 for current in (-0.5, 0.4, 1.0, 2.7, 3.99, 6.2):
     z, v = multilevel_timestep_loop(0.0, current, levels=4)
-    print(f"I = {current:5.2f}  ->  z = {z},  v after = {v:.2f}")
+    closed_z, _ = multilevel_step(torch.zeros(1, dtype=torch.float64), torch.tensor([current], dtype=torch.float64), levels=4)
+    print(f"I = {current:5.2f}  ->  z = {z},  v after = {v:.2f}   (library's closed form: z = {int(closed_z)})")
 
 # %% [markdown]
 # The loop counts how many whole thresholds fit in $v$, stops at N, and leaves

@@ -184,9 +184,10 @@ plt.show()
 #
 # At initialisation the barrier changes little but the largest values: most
 # neurons are silent or fire once (batch norm gives currents near 0), so few
-# sums exceed N and clipping them removes little mass. Events do not change at
-# all: a barrier with $\theta = 1$ turns every non-zero sum into a non-zero
-# spike. With one timestep a barrier can reduce spike *mass*, never the number
+# sums exceed N and clipping them removes little mass. At the barrier itself
+# events do not change: a barrier with $\theta = 1$ turns every non-zero sum
+# into a non-zero spike (later layers then shift by a few per cent, since they
+# see clipped inputs). With one timestep a barrier can reduce spike *mass*, never the number
 # of *events*; any reduction of events must come from what training does to
 # the network around it.
 #
@@ -250,7 +251,7 @@ for label, model in deep.items():
 # that suit its own architecture. Both start from the same initial weights
 # and train with the same data order and optimizer. (Quick mode: the 1,437
 # training digits for three epochs, about ten seconds per network; enough to
-# reach roughly 80–90 % test accuracy, far from a converged CIFAR network.)
+# reach roughly 85–95 % test accuracy, far from a converged CIFAR network.)
 
 # %%
 trained = {}

@@ -422,7 +422,7 @@ for name in ("sew_resnet18", "sparse_resnet18"):
 #   four times. This saving holds under every charging option, but in these
 #   busy, untrained networks it is small next to what the spikes cost.
 # * With the same range and the same weights, both networks emit a similar
-#   spike **mass** (the multi-level one a little more), but the multi-level
+#   spike **mass** (the multi-level one about a third more), but the multi-level
 #   one packs it into less than half as many **events**. Charged per event,
 #   its spike part shrinks by that factor.
 # * So a 2–3x saving needs a spike of value k to cost about as much as one

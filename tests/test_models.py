@@ -290,3 +290,10 @@ def test_torch_compile_traces_sparse_resnet_without_graph_breaks():
     model = build_model("sparse_resnet18", width=4, timesteps=2)
     explanation = torch._dynamo.explain(model)(images(batch=2))
     assert explanation.graph_break_count == 0
+
+
+def test_time_folded_neuron_rejects_a_batch_that_is_not_a_multiple_of_t() -> None:
+    from mlsnn_edu.models.layers import SpikingNeuron
+
+    with pytest.raises(ValueError, match="timesteps=4"):
+        SpikingNeuron(timesteps=4)(torch.ones(6, 3))

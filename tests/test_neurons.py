@@ -93,9 +93,14 @@ def test_module_forward_equals_closed_form_sequence(timesteps: int, surrogate: s
 
 
 def test_module_state_resets_between_calls() -> None:
+    # One step of 0.6 leaves v = 0.6: a neuron that kept it would fire on the next call.
     neuron = MultiLevelIF(levels=1)
-    currents = torch.full((2, 1), 0.6)
-    assert torch.equal(neuron(currents), neuron(currents))
+    currents = torch.full((1, 1), 0.6)
+    assert neuron(currents).item() == 0.0
+    assert neuron(currents).item() == 0.0
+    two_steps = torch.full((3, 1), 0.6)
+    assert neuron(two_steps).flatten().tolist() == [0.0, 1.0, 0.0]
+    assert neuron(two_steps).flatten().tolist() == [0.0, 1.0, 0.0]
 
 
 def test_module_gradient_flows_through_time() -> None:
@@ -130,3 +135,7 @@ def test_bad_inputs_name_the_problem() -> None:
         multilevel_step(torch.zeros(1), torch.ones(1), levels=0)
     with pytest.raises(ValueError, match="theta"):
         multilevel_step(torch.zeros(1), torch.ones(1), levels=1, theta=0)
+    with pytest.raises(ValueError, match="same shape"):
+        multilevel_step(torch.zeros(3), torch.ones(2, 3), levels=1)
+    with pytest.raises(ValueError, match="ste_mask"):
+        MultiLevelIF(surrogate="ste", ste_mask="no")

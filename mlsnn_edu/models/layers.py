@@ -57,6 +57,11 @@ class SpikingNeuron(MultiLevelIF):
         self.activity_name: str | None = None
 
     def forward(self, currents: torch.Tensor) -> torch.Tensor:
+        if currents.shape[0] % self.timesteps:
+            raise ValueError(
+                f"the first dimension of a time-folded input [T*B, ...] must be a multiple of "
+                f"timesteps={self.timesteps}, got shape {tuple(currents.shape)}"
+            )
         unfolded = currents.unflatten(0, (self.timesteps, -1))
         return super().forward(unfolded).flatten(0, 1)
 
