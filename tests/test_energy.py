@@ -464,3 +464,19 @@ def test_energy_command_reads_a_trainer_checkpoint(tmp_path):
                 ["--checkpoint", str(tmp_path / "checkpoint.pt"), "--model", "vgg16_snn"]
             )
         )
+
+
+def test_bad_activity_and_batches_are_clear_errors() -> None:
+    from mlsnn_edu.energy.calibration import calibrate_batch_norm
+    from mlsnn_edu.energy.counts import neuron_counts, spike_units
+    from mlsnn_edu.energy.estimate import measure_energy
+
+    with pytest.raises(ValueError, match="events"):
+        spike_units(-1.0, 2.0, 1.0, levels=1, multilevel_cost="accumulate")
+    with pytest.raises(ValueError, match="neurons"):
+        neuron_counts(-5, 1, timesteps=1, theta_out=0.0)
+    model = build_model("sparse_resnet18", width=4)
+    with pytest.raises(ValueError, match="batch_size"):
+        measure_energy(model, torch.zeros(2, 3, 32, 32), batch_size=0)
+    with pytest.raises(ValueError, match="at least one sample"):
+        calibrate_batch_norm(model, torch.zeros(0, 3, 32, 32))

@@ -37,7 +37,11 @@ def calibrate_batch_norm(
         norm.reset_running_stats()
         norm.momentum = None  # cumulative average over the calibration batches
     model.train()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     batch_axis = 1 if inputs.dim() == 5 else 0
+    if inputs.shape[batch_axis] == 0:
+        raise ValueError(f"inputs must hold at least one sample, got shape {tuple(inputs.shape)}")
     with torch.no_grad():
         for batch in torch.split(inputs, batch_size, dim=batch_axis):
             model(batch)

@@ -169,6 +169,9 @@ def spike_units(
     """
     check_choice(multilevel_cost, MULTILEVEL_COSTS, "multilevel_cost")
     check_levels(levels)
+    for name, value in (("events", events), ("mass", mass), ("max_value", max_value)):
+        if not value >= 0:
+            raise ValueError(f"{name} (spike activity per inference) must be >= 0, got {value!r}")
     largest = max(levels, math.ceil(max_value))
     if multilevel_cost == "accumulate":
         return float(mass), 0.0
@@ -262,6 +265,8 @@ def neuron_counts(
     batch norm before it), and :math:`\theta_{out}` output writes.
     """
     check_timesteps(timesteps)
+    if not (neurons >= 0 and theta_out >= 0):
+        raise ValueError(f"neurons and theta_out must be >= 0, got {neurons!r} and {theta_out!r}")
     updates = timesteps * neurons
     return Counts(
         acc=updates + theta_out,

@@ -485,7 +485,11 @@ def measure_energy(
 
     was_training = model.training
     model.eval()
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     batch_axis = 1 if inputs.dim() == 5 else 0
+    if inputs.shape[batch_axis] == 0:
+        raise ValueError(f"inputs must hold at least one sample, got shape {tuple(inputs.shape)}")
     with torch.no_grad(), SpikeMonitor(model) as monitor:
         for batch in torch.split(inputs, batch_size, dim=batch_axis):
             model(batch)
