@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from mlsnn_edu.exercises import check_events_and_mass, check_mass_above_n, check_sew_bound
@@ -37,8 +38,32 @@ def test_events_and_mass():
     assert not result and "timesteps" in result.message
 
 
+def mass_above_n_by_a_forward_hook() -> float:
+    """Exercise 3.3's answer with a plain forward hook on the second residual sum."""
+    from mlsnn_edu.data.digits import digits_datasets
+    from mlsnn_edu.models import build_model
+    from mlsnn_edu.models.layers import ResidualSum
+    from mlsnn_edu.settings import seed_everything
+
+    seed_everything(3)
+    model = build_model("sew_resnet18", width=8, levels=4, timesteps=1, num_classes=10).train()
+    test = digits_datasets()[1]
+    x = torch.stack([test[i][0] for i in range(64)])
+    second_sum = [m for m in model.modules() if isinstance(m, ResidualSum)][1]
+    captured = []
+    handle = second_sum.register_forward_hook(
+        lambda module, inputs, output: captured.append(output)
+    )
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    values = captured[0]
+    return float((values - 4).clamp(min=0).sum() / values.sum())
+
+
 def test_mass_above_n():
     expected = sew_mass_above_n()
+    assert expected == pytest.approx(mass_above_n_by_a_forward_hook(), rel=1e-5)
     assert 0.0 < expected < 0.5
     assert check_mass_above_n(expected)
     assert not check_mass_above_n(0.0)
