@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from mlsnn_edu.exercises import (
@@ -73,8 +74,41 @@ def test_straight_through_rejects_a_surrogate():
     assert not result and "unchanged" in result.message
 
 
+def active_barrier_factor_by_hand() -> float:
+    """Exercise 4.3's answer from a forward pre-hook on the barrier and autograd of the
+    smooth staircase sum_k sigmoid(alpha (v - k)), independent of the library's surrogate."""
+    from mlsnn_edu.data.digits import digits_datasets
+    from mlsnn_edu.models import build_model
+    from mlsnn_edu.models.layers import ResidualSum
+    from mlsnn_edu.settings import seed_everything
+
+    seed_everything(4)
+    model = build_model(
+        "sparse_resnet18",
+        width=8,
+        levels=4,
+        timesteps=1,
+        num_classes=10,
+        barrier_surrogate="sigmoid",
+    ).train()
+    test = digits_datasets()[1]
+    x = torch.stack([test[i][0] for i in range(64)])
+    barrier = [m for m in model.modules() if isinstance(m, ResidualSum)][1].after
+    captured = []
+    handle = barrier.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
+    with torch.no_grad():
+        model(x)
+    handle.remove()
+    sums = captured[0]
+    v = sums[sums != 0].double().requires_grad_()
+    smooth = sum(torch.sigmoid(5.0 * (v - k)) for k in range(1, 5))
+    (slope,) = torch.autograd.grad(smooth.sum(), v)
+    return float(slope.mean())
+
+
 def test_active_barrier_factor():
     expected = active_barrier_factor()
+    assert expected == pytest.approx(active_barrier_factor_by_hand(), rel=1e-4)
     assert expected > 1.0  # on-threshold sums dominate among the non-zero ones
     assert check_active_barrier_factor(expected)
     with_zeros = check_active_barrier_factor(0.3 * expected)
