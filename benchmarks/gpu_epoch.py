@@ -8,11 +8,9 @@ and each variant trains on all of them once: SGD with momentum, mixed
 precision (bf16 autocast) and ``channels_last`` on a GPU. Variants, in order:
 
 1. ``sparse``: Sparse-ResNet18 [T=1, N=4], width 64, every spike function as
-   plain PyTorch operations (the default everywhere);
-2. ``sparse_compiled_kernels``: the same with the spike kernels compiled
-   (``MLSNN_EDU_KERNELS=compiled``; measured slower on an H200);
-3. ``ann``: the ReLU ResNet18, the reference;
-4. ``sparse_compiled_model``, ``ann_compiled_model``: the whole model under
+   plain PyTorch operations (what the library does everywhere);
+2. ``ann``: the ReLU ResNet18, the reference;
+3. ``sparse_compiled_model``, ``ann_compiled_model``: the whole model under
    ``torch.compile`` (with ``--compile``, the default on a GPU).
 
 Each variant runs ``--warmup`` untimed batches first (cuDNN autotuning,
@@ -38,16 +36,14 @@ from torch import nn
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from timing import RESULTS, environment, set_threads, table, write_json  # noqa: E402
 
-from mlsnn_edu import surrogate  # noqa: E402
 from mlsnn_edu.models import build_model  # noqa: E402
 
-# name -> (registry name, spike kernel mode, compile the whole model)
+# name -> (registry name, compile the whole model)
 VARIANTS = {
-    "sparse": ("sparse_resnet18", "eager", False),
-    "sparse_compiled_kernels": ("sparse_resnet18", "compiled", False),
-    "ann": ("ann_resnet18", "auto", False),
-    "sparse_compiled_model": ("sparse_resnet18", "auto", True),
-    "ann_compiled_model": ("ann_resnet18", "auto", True),
+    "sparse": ("sparse_resnet18", False),
+    "ann": ("ann_resnet18", False),
+    "sparse_compiled_model": ("sparse_resnet18", True),
+    "ann_compiled_model": ("ann_resnet18", True),
 }
 
 
@@ -58,8 +54,7 @@ def synchronize(device: torch.device) -> None:
 
 def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
     """Warm up, then time one pass over the images; returns the measurements."""
-    registry_name, kernels, compile_model = VARIANTS[name]
-    surrogate.set_kernels(kernels)
+    registry_name, compile_model = VARIANTS[name]
     torch.manual_seed(0)
     model = build_model(registry_name, width=args.width, timesteps=1, levels=4).to(device)
     if args.channels_last:
@@ -99,7 +94,6 @@ def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
     timed_images = len(timed) * args.batch
     result = {
         "model": registry_name,
-        "spike_kernels": surrogate.kernels() if kernels != "auto" else f"auto ({device.type})",
         "compiled_model": compile_model,
         "warmup_batches": len(warmup),
         "warmup_s": round(warmup_s, 2),
@@ -113,7 +107,6 @@ def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
             round(torch.cuda.max_memory_allocated() / 2**20) if device.type == "cuda" else None
         ),
     }
-    surrogate.set_kernels("auto")
     return result
 
 
@@ -153,7 +146,7 @@ def main(argv: list[str] | None = None) -> dict:
         images = images.contiguous(memory_format=torch.channels_last)
     labels = torch.randint(0, 10, (args.images,), device=device, generator=generator)
 
-    names = [n for n in args.variants if args.compile or not VARIANTS[n][2]]
+    names = [n for n in args.variants if args.compile or not VARIANTS[n][1]]
     results, started = {}, time.perf_counter()
 
     def report() -> dict:

@@ -7,10 +7,10 @@ Contenders, on the same activation tensor (ResNet18's first feature map at
 batch 32 by default), each timed for one forward and one backward pass:
 
 * ``relu``: the ANN's activation, the unit every ratio is given in;
-* ``closed_form``: :func:`mlsnn_edu.surrogate.multilevel_spike` (z = clamp(floor(v), 0, N),
-  sigmoid surrogate), with eager PyTorch operations;
-* ``closed_form_compiled``: the same with the kernels built by ``torch.compile``
-  (``MLSNN_EDU_KERNELS=compiled``); left out where compilation is unavailable;
+* ``closed_form``: z = clamp(floor(v), 0, N) with the sigmoid surrogate in its
+  one-exponential form (:mod:`mlsnn_edu.fast_surrogate`), what the networks use;
+* ``closed_form_definition``: the same with the surrogate as defined, N sigmoids
+  (:func:`mlsnn_edu.surrogate.multilevel_spike`): the gain of the fast form;
 * ``microstep_loop``: the timestep read literally, N micro-steps that each
   fire a binary spike (sigmoid surrogate) and subtract the threshold;
 * ``snntorch``: ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` run for
@@ -43,7 +43,7 @@ from timing import (  # noqa: E402
     write_json,
 )
 
-from mlsnn_edu import surrogate  # noqa: E402
+from mlsnn_edu.fast_surrogate import FastSigmoidSpike  # noqa: E402
 from mlsnn_edu.surrogate import multilevel_spike  # noqa: E402
 
 TARGET_SPEEDUP_OVER_MICROSTEPS = 5.0  # closed form vs micro-step loop, at N = 8
@@ -71,43 +71,28 @@ def snntorch_spikes(current: torch.Tensor, timesteps: int) -> torch.Tensor:
     return total
 
 
-def forward_backward(activation, x: torch.Tensor, upstream: torch.Tensor, mode: str):
+def forward_backward(activation, x: torch.Tensor, upstream: torch.Tensor):
     """One contender: ``activation(x)`` forward, then the gradient with respect to ``x``."""
 
     def run() -> None:
-        surrogate.set_kernels(mode)
         leaf = x.detach().requires_grad_()
         torch.autograd.grad(activation(leaf), leaf, upstream)
 
     return run
 
 
-def compiled_kernels_work(device: torch.device) -> bool:
-    """Build the compiled kernels once on a tiny tensor; False when they are unavailable."""
-    surrogate.set_kernels("compiled")
-    leaf = torch.rand(8, device=device, requires_grad=True)
-    multilevel_spike(leaf, levels=2).sum().backward()
-    works = surrogate.kernels() == "compiled"  # a failed build falls back to "eager"
-    surrogate.set_kernels("auto")
-    return works
-
-
-def contenders(levels: int, x: torch.Tensor, upstream: torch.Tensor, compiled: bool) -> dict:
-    runs = {
-        "relu": forward_backward(torch.relu, x, upstream, "eager"),
+def contenders(levels: int, x: torch.Tensor, upstream: torch.Tensor) -> dict:
+    return {
+        "relu": forward_backward(torch.relu, x, upstream),
         "closed_form": forward_backward(
-            lambda v: multilevel_spike(v, levels=levels), x, upstream, "eager"
+            lambda v: FastSigmoidSpike.apply(v, levels, 1.0, 5.0), x, upstream
         ),
+        "closed_form_definition": forward_backward(
+            lambda v: multilevel_spike(v, levels=levels), x, upstream
+        ),
+        "microstep_loop": forward_backward(lambda v: microstep_spikes(v, levels), x, upstream),
+        "snntorch": forward_backward(lambda v: snntorch_spikes(v, levels), x, upstream),
     }
-    if compiled:
-        runs["closed_form_compiled"] = forward_backward(
-            lambda v: multilevel_spike(v, levels=levels), x, upstream, "compiled"
-        )
-    runs["microstep_loop"] = forward_backward(
-        lambda v: microstep_spikes(v, levels), x, upstream, "eager"
-    )
-    runs["snntorch"] = forward_backward(lambda v: snntorch_spikes(v, levels), x, upstream, "eager")
-    return runs
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -118,7 +103,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=11)
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default 2)")
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    parser.add_argument("--no-compile", action="store_true", help="skip the compiled kernels")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="", help="appended to the JSON file's name")
     args = parser.parse_args(argv)
@@ -130,7 +114,6 @@ def main(argv: list[str] | None = None) -> dict:
     threads = set_threads(args.threads)
     env = environment(threads)
     generator = torch.Generator().manual_seed(0)
-    compiled = not args.no_compile and compiled_kernels_work(device)
 
     results, rows = {}, []
     started = time.perf_counter()
@@ -138,8 +121,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Potentials from just below 0 to just above N: every level is used.
         x = (torch.rand(args.shape, generator=generator) * (levels + 2) - 1).to(device)
         upstream = torch.randn(args.shape, generator=generator).to(device)
-        times = interleaved(contenders(levels, x, upstream, compiled), repeats=args.repeats)
-        surrogate.set_kernels("auto")
+        times = interleaved(contenders(levels, x, upstream), repeats=args.repeats)
         results[str(levels)] = {}
         for name, measured in times.items():
             stats = {clock: summary(seconds) for clock, seconds in measured.items()}
@@ -167,7 +149,7 @@ def main(argv: list[str] | None = None) -> dict:
     targets = {}
     if str(TARGET_LEVELS) in results:
         at_target = results[str(TARGET_LEVELS)]
-        for name in ("closed_form", "closed_form_compiled"):
+        for name in ("closed_form", "closed_form_definition"):
             if name in at_target:
                 measured = at_target[name]["speedup_over_microsteps"]
                 cpu_time = at_target[name]["speedup_over_microsteps_cpu"]
@@ -185,7 +167,6 @@ def main(argv: list[str] | None = None) -> dict:
         "shape": args.shape,
         "dtype": "float32",
         "levels": args.levels,
-        "compiled_kernels_available": compiled,
         "pass": "forward + backward, seconds per call; wall clock and process CPU time",
         "wall_s": round(time.perf_counter() - started, 1),
         "results": results,

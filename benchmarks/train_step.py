@@ -8,9 +8,9 @@ Contenders, all the CIFAR ResNet18 layout of :mod:`mlsnn_edu.models` on the
 same random batch, each timed for forward + loss + backward + SGD step:
 
 * ``ann``: ReLU ResNet18;
-* ``sparse``, ``sew``: Sparse-ResNet18 and SEW-ResNet18 [T=1, N=4] with the
-  eager spike kernels; ``sparse_compiled``, ``sew_compiled``: the same with the
-  kernels built by ``torch.compile`` (left out where that is unavailable);
+* ``sparse``, ``sew``: Sparse-ResNet18 and SEW-ResNet18 [T=1, N=4], whose
+  neurons use the one-exponential surrogate; ``sparse_definition``: Sparse with
+  the surrogate as defined (N sigmoids), to see what the fast form gains;
 * ``ours_binary``: SEW-ResNet18 [T=4, N=1] with this library's neurons;
 * ``snntorch_binary``: the same network [T=4, N=1] whose every neuron is
   ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` stepped over T = 4;
@@ -50,7 +50,6 @@ from timing import (  # noqa: E402
     write_json,
 )
 
-from mlsnn_edu import surrogate  # noqa: E402
 from mlsnn_edu.models import build_model  # noqa: E402
 from mlsnn_edu.models.layers import SpikingNeuron  # noqa: E402
 
@@ -58,18 +57,17 @@ TARGET_STEP_RATIO = 1.15  # Sparse [T=1, N=4] step time / ANN step time, at most
 TARGET_SPEEDUP_OVER_SNNTORCH = 4.0  # Sparse images/s / snntorch binary [T=4] images/s, at least
 CHAPTER_WIDTH = 8  # the width the chapters train at in quick mode
 
-# name -> (registry name, timesteps, levels, kernel mode, snntorch neurons)
+# name -> (registry name, timesteps, levels, snntorch neurons)
 CONTENDERS = {
-    "ann": ("ann_resnet18", 1, 4, "eager", False),
-    "sparse": ("sparse_resnet18", 1, 4, "eager", False),
-    "sparse_compiled": ("sparse_resnet18", 1, 4, "compiled", False),
-    "sew": ("sew_resnet18", 1, 4, "eager", False),
-    "sew_compiled": ("sew_resnet18", 1, 4, "compiled", False),
-    "ours_binary": ("sew_resnet18", 4, 1, "eager", False),
-    "snntorch_binary": ("sew_resnet18", 4, 1, "eager", True),
+    "ann": ("ann_resnet18", 1, 4, False),
+    "sparse": ("sparse_resnet18", 1, 4, False),
+    "sparse_definition": ("sparse_resnet18", 1, 4, False),
+    "sew": ("sew_resnet18", 1, 4, False),
+    "ours_binary": ("sew_resnet18", 4, 1, False),
+    "snntorch_binary": ("sew_resnet18", 4, 1, True),
     # A diagnostic, not run by default: Sparse-ResNet18 with the straight-through
     # estimator in every neuron, i.e. without the cost of the sigmoid surrogate.
-    "sparse_all_ste": ("sparse_resnet18", 1, 4, "eager", False),
+    "sparse_all_ste": ("sparse_resnet18", 1, 4, False),
 }
 DEFAULT_CONTENDERS = [name for name in CONTENDERS if name != "sparse_all_ste"]
 
@@ -101,15 +99,17 @@ def with_snntorch_neurons(model: nn.Module) -> nn.Module:
 
 
 def build(name: str, width: int, device: torch.device, channels_last: bool) -> nn.Module:
-    registry_name, timesteps, levels, _, snntorch_neurons = CONTENDERS[name]
+    registry_name, timesteps, levels, snntorch_neurons = CONTENDERS[name]
     torch.manual_seed(0)
     model = build_model(registry_name, width=width, timesteps=timesteps, levels=levels)
     if snntorch_neurons:
         model = with_snntorch_neurons(model)
-    if name == "sparse_all_ste":
-        for module in model.modules():
-            if isinstance(module, SpikingNeuron):
+    for module in model.modules():
+        if isinstance(module, SpikingNeuron):
+            if name == "sparse_all_ste":
                 module.surrogate = "ste"
+            if name == "sparse_definition":
+                module.fast = False
     model = model.to(device).train()
     return model.to(memory_format=torch.channels_last) if channels_last else model
 
@@ -123,10 +123,8 @@ def training_step(name: str, width: int, batch: int, device: torch.device, chann
     if channels_last:
         images = images.contiguous(memory_format=torch.channels_last)
     labels = torch.randint(0, 10, (batch,), generator=generator).to(device)
-    mode = CONTENDERS[name][3]
 
     def step() -> None:
-        surrogate.set_kernels(mode)
         optimizer.zero_grad(set_to_none=True)
         loss = nn.functional.cross_entropy(model(images), labels)
         loss.backward()
@@ -197,15 +195,6 @@ def peak_resident_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux, bytes on macOS
 
 
-def compiled_kernels_work() -> bool:
-    surrogate.set_kernels("compiled")
-    leaf = torch.rand(8, requires_grad=True)
-    surrogate.multilevel_spike(leaf, levels=2).sum().backward()
-    works = surrogate.kernels() == "compiled"
-    surrogate.set_kernels("auto")
-    return works
-
-
 def main(argv: list[str] | None = None) -> dict | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny widths and batch, 2 repeats")
@@ -232,8 +221,6 @@ def main(argv: list[str] | None = None) -> dict | None:
     )
     env = environment(threads)
     names = list(args.contenders)
-    if not compiled_kernels_work():
-        names = [name for name in names if CONTENDERS[name][3] != "compiled"]
     started = time.perf_counter()
     results, rows = {}, []
     for width in args.widths:
@@ -243,7 +230,6 @@ def main(argv: list[str] | None = None) -> dict | None:
             for name in names
         }
         times = interleaved(steps, repeats=repeats, warmup=1)
-        surrogate.set_kernels("auto")
         del steps
         per_width = {}
         for name in names:
@@ -279,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict | None:
 
     targets = {}
     for width, per_width in results.items():
-        for name in ("sparse", "sparse_compiled"):
+        for name in ("sparse", "sparse_definition"):
             stats = per_width.get(name, {})
             if "step_ratio_to_ann" in stats:
                 measured = stats["step_ratio_to_ann"]

@@ -1,4 +1,4 @@
-r"""Recorders of what a network does: spike activity (forward) and gradient norms (backward).
+r"""Spike activity of a network, recorded with forward hooks.
 
 :class:`SpikeMonitor` counts, for every recorded layer, over all samples and
 timesteps it sees,
@@ -10,10 +10,13 @@ timesteps it sees,
 
 with S the number of samples: a spike of value k counts once in ``events`` and
 k times in ``mass``. It also keeps the largest value seen, which exceeds N
-where spikes pile up (the avalanche at SEW-ResNet's residual sums).
+where spikes pile up (the avalanche at SEW-ResNet's residual sums). At each
+residual sum it also records the two terms that meet there (branch and
+shortcut), which is what the energy model charges the sum for.
 
-:class:`GradientNormRecorder` keeps, after every backward pass, the L2 norm of
-the gradient of each residual block's parameters (and the stem's, and the head's).
+:func:`record_activity` runs a network over data under a monitor: the one way
+training, the command line, the energy model and the explorers measure
+activity.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mlsnn_edu.train import model_input
+from mlsnn_edu.checks import check_positive_int
+from mlsnn_edu.models.layers import model_input
 
 SYNAPSE_KINDS = ((nn.Conv2d, "conv"), (nn.Linear, "linear"))
 
@@ -36,16 +40,19 @@ class LayerActivity:
 
     For a neuron or a residual sum it describes the layer's output; for a
     convolution or linear layer ("synapses") it describes the layer's input.
+    A residual sum also carries the activity of its two terms in ``inputs``
+    (branch, then shortcut).
     """
 
     name: str
-    kind: str  # "neuron" | "sum" | "conv" | "linear"
+    kind: str  # "neuron" | "sum" | "conv" | "linear" | "input"
     events: float  # non-zero values per sample, summed over T
     mass: float  # sum of values per sample, summed over T
     max_value: float  # largest value seen
     timesteps: int  # T of the recorded tensor
     shape: tuple[int, ...]  # per-sample, per-timestep shape: (C, H, W) or (F,)
-    out_shape: tuple[int, ...] | None = None  # synapses only: per-sample, per-timestep output shape
+    out_shape: tuple[int, ...] | None = None  # synapses only: per-sample output shape
+    inputs: tuple[LayerActivity, ...] = ()  # residual sums only: branch and shortcut
 
     @property
     def size(self) -> int:
@@ -59,7 +66,7 @@ class LayerActivity:
 
 
 class _Counter:
-    """Running totals for one layer, kept as tensors on the layer's device (no sync per call)."""
+    """Running totals for one tensor stream, kept on its device (no synchronisation per call)."""
 
     def __init__(self, name: str, kind: str) -> None:
         self.name, self.kind = name, kind
@@ -84,7 +91,7 @@ class _Counter:
         if out is not None:
             self.out_shape = tuple(out.shape[1:])
 
-    def result(self, samples: int) -> LayerActivity:
+    def result(self, samples: int, inputs: tuple[LayerActivity, ...] = ()) -> LayerActivity:
         per_sample = max(samples, 1)
         return LayerActivity(
             name=self.name,
@@ -95,6 +102,7 @@ class _Counter:
             timesteps=self.timesteps,
             shape=self.shape,
             out_shape=self.out_shape,
+            inputs=inputs,
         )
 
 
@@ -103,11 +111,11 @@ class SpikeMonitor:
 
     Recorded layers: every module with an ``activity_name`` (the networks of
     :mod:`mlsnn_edu.models`: neurons and residual sums, named ``"stem"``,
-    ``"layer1.0.sn1"``, ``"sum0"``, ...) and, separately, the input of every
-    ``nn.Conv2d`` and ``nn.Linear`` (named by module path) for the energy model.
-    Tensors inside the network are time-folded ``[T*B, ...]``; T is read from
-    ``model.timesteps`` (or ``model.module.timesteps`` under DDP; 1 when there
-    is none).
+    ``"layer1.0.sn1"``, ``"sum0"``, ...), the two terms entering each residual
+    sum, and the input of every ``nn.Conv2d`` and ``nn.Linear`` (named by
+    module path) for the energy model. Tensors inside the network are
+    time-folded ``[T*B, ...]``; T is read from ``model.timesteps`` (or
+    ``model.module.timesteps`` under DDP; 1 when there is none).
 
     Hooks are installed on construction and removed by :meth:`close` or on
     leaving a ``with`` block; counts accumulate over every forward call::
@@ -119,30 +127,38 @@ class SpikeMonitor:
 
     def __init__(self, model: nn.Module) -> None:
         self.model = model
-        inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
-        self.timesteps = int(getattr(model, "timesteps", getattr(inner, "timesteps", 1)))
+        self.inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
+        self.timesteps = int(getattr(self.inner, "timesteps", 1))
         self.samples = 0
         self._layers: dict[str, _Counter] = {}
+        self._sum_terms: dict[str, tuple[_Counter, _Counter]] = {}
         self._synapses: dict[str, _Counter] = {}
         self._handles = [model.register_forward_hook(self._count_samples)]
-        for path, module in model.named_modules():
+        for path, module in self.inner.named_modules():
             name = getattr(module, "activity_name", None)
             if name:
                 self._handles.append(module.register_forward_hook(self._layer_hook(name, module)))
             for module_type, kind in SYNAPSE_KINDS:
                 if isinstance(module, module_type):
-                    self._handles.append(
-                        module.register_forward_hook(self._synapse_hook(path or kind, kind))
-                    )
+                    hook = self._synapse_hook(path or kind, kind)
+                    self._handles.append(module.register_forward_hook(hook))
 
     def _count_samples(self, module, inputs, output) -> None:
         self.samples += output.shape[0]
 
     def _layer_hook(self, name: str, module: nn.Module):
+        kind = module.activity_kind
+
         def hook(_, inputs, output):
             # counters are created at the first call, so the tables follow the forward order
-            counter = self._layers.setdefault(name, _Counter(name, module.activity_kind))
-            counter.add(output, self.timesteps)
+            self._layers.setdefault(name, _Counter(name, kind)).add(output, self.timesteps)
+            if kind == "sum":
+                terms = self._sum_terms.setdefault(
+                    name,
+                    (_Counter(f"{name}.branch", "input"), _Counter(f"{name}.shortcut", "input")),
+                )
+                for counter, term in zip(terms, inputs):
+                    counter.add(term, self.timesteps)
 
         return hook
 
@@ -169,11 +185,18 @@ class SpikeMonitor:
         """Forget every count (the hooks stay)."""
         self.samples = 0
         self._layers.clear()
+        self._sum_terms.clear()
         self._synapses.clear()
 
     def summary(self) -> dict[str, LayerActivity]:
         """Neurons and residual sums, in forward order, by readable name."""
-        return {name: c.result(self.samples) for name, c in self._layers.items()}
+        return {
+            name: counter.result(
+                self.samples,
+                tuple(term.result(self.samples) for term in self._sum_terms.get(name, ())),
+            )
+            for name, counter in self._layers.items()
+        }
 
     def synapses(self) -> dict[str, LayerActivity]:
         """Every convolution and linear layer, by module path: the activity of its input."""
@@ -185,13 +208,7 @@ class SpikeMonitor:
 
     def table(self) -> str:
         """A text table: one row per recorded layer."""
-        return activity_table({getattr(self.model, "name", "model"): self.summary()})
-
-    def plot(self, ax=None, field: str = "events"):
-        """Bar chart of ``field`` ("events" or "mass") per layer; returns the matplotlib Axes."""
-        return plot_activity(
-            {getattr(self.model, "name", "model"): self.summary()}, ax=ax, field=field
-        )
+        return activity_table({getattr(self.inner, "name", "model"): self.summary()})
 
 
 @torch.no_grad()
@@ -199,24 +216,48 @@ def record_activity(
     model: nn.Module,
     data: torch.Tensor | Iterable,
     *,
+    samples: int | None = None,
+    batch_size: int = 256,
     device: torch.device | str | None = None,
+    autocast_dtype: torch.dtype | None = None,
 ) -> SpikeMonitor:
-    """Run ``model`` (in its current train/eval mode, without gradients) and record its activity.
+    """Run ``model`` over ``data`` without gradients and record its activity.
 
-    ``data`` is one input tensor or an iterable of ``(x, label)`` batches (a
-    DataLoader). Event frames from a loader, ``[B, T, ...]``, are turned into
-    the ``[T, B, ...]`` the models take. Returns the closed monitor.
+    The model runs in its current train/eval mode. ``data`` is one input batch
+    as the model takes it (``[B, C, H, W]`` or ``[T, B, C, H, W]``), fed in
+    slices of ``batch_size`` samples, or an iterable of ``(x, label)`` batches
+    (a DataLoader, whose event frames ``[B, T, ...]`` are turned into
+    ``[T, B, ...]``). ``samples`` stops after that many samples (all when
+    ``None``); ``autocast_dtype`` (e.g. ``torch.bfloat16`` on a GPU) runs in
+    mixed precision. Returns the closed monitor.
     """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if samples is not None:
+        samples = check_positive_int(samples, "samples")
     if device is None:
         first = next(model.parameters(), None)
-        device = first.device if first is not None else "cpu"
+        device = first.device if first is not None else torch.device("cpu")
+    device = torch.device(device)
     if isinstance(data, torch.Tensor):
-        inputs = [data]  # already laid out as the model takes it
+        axis = 1 if data.dim() == 5 else 0
+        if data.shape[axis] == 0:
+            raise ValueError(f"data must hold at least one sample, got shape {tuple(data.shape)}")
+        batches = torch.split(data, batch_size, dim=axis)
     else:
-        inputs = (model_input(x) for x, _ in data)
+        batches = (model_input(x) for x, _ in data)
+    remaining = math.inf if samples is None else samples
     with SpikeMonitor(model) as monitor:
-        for x in inputs:
-            model(x.to(device))
+        for x in batches:
+            axis = 1 if x.dim() == 5 else 0
+            if x.shape[axis] > remaining:
+                x = x.narrow(axis, 0, int(remaining))
+            with torch.autocast(
+                device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None
+            ):
+                model(x.to(device))
+            remaining -= x.shape[axis]
+            if remaining <= 0:
+                break
     return monitor
 
 
@@ -269,40 +310,6 @@ def activity_table(summaries: dict[str, dict[str, LayerActivity]], digits: int =
     return "\n".join(text)
 
 
-def plot_activity(
-    summaries: dict[str, dict[str, LayerActivity]],
-    ax=None,
-    field: str = "events",
-    log: bool = False,
-):
-    """Grouped bars of ``field`` ("events", "mass" or "max_value") per layer, one colour per model."""
-    import matplotlib.pyplot as plt
-
-    if field not in ("events", "mass", "max_value"):
-        raise ValueError(f"field must be one of 'events', 'mass', 'max_value', got {field!r}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(10, 3.5))
-    layers = list(next(iter(summaries.values()), {}))
-    bar = 0.8 / max(len(summaries), 1)
-    for index, (model, summary) in enumerate(summaries.items()):
-        heights = [getattr(summary[n], field) if n in summary else 0.0 for n in layers]
-        ax.bar([i + index * bar for i in range(len(layers))], heights, width=bar, label=model)
-    ax.set_xticks([i + 0.4 - bar / 2 for i in range(len(layers))])
-    ax.set_xticklabels(layers, rotation=90, fontsize=7)
-    labels = {
-        "events": "spike events per sample",
-        "mass": "spike mass per sample",
-        "max_value": "largest value",
-    }
-    ax.set_ylabel(labels[field])
-    ax.set_xlabel("layer (forward order)")
-    ax.set_title(f"{labels[field].capitalize()} per layer")
-    if log:
-        ax.set_yscale("log")
-    ax.legend(fontsize=8)
-    return ax
-
-
 @torch.no_grad()
 def residual_sums(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     """Run ``model`` on ``x`` and return, per residual sum, the raw ``branch + shortcut``.
@@ -312,12 +319,15 @@ def residual_sums(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     are time-folded ``[T*B, C, H, W]``, keyed by ``"sum0"``, ``"sum1"``, ...
     """
     sums: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        def hook(_, inputs, output):
+            sums[name] = inputs[0] + inputs[1]
+
+        return hook
+
     handles = [
-        module.register_forward_hook(
-            lambda m, inputs, out, name=module.activity_name: sums.__setitem__(
-                name, inputs[0] + inputs[1]
-            )
-        )
+        module.register_forward_hook(keep(module.activity_name))
         for module in model.modules()
         if getattr(module, "activity_kind", None) == "sum" and module.activity_name
     ]
@@ -327,93 +337,3 @@ def residual_sums(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
         for handle in handles:
             handle.remove()
     return sums
-
-
-def block_parameters(model: nn.Module) -> dict[str, list[nn.Parameter]]:
-    """The model's gradient groups: its ``block_parameters()`` or, failing that, its children."""
-    if hasattr(model, "block_parameters"):
-        return model.block_parameters()
-    return {
-        name: list(child.parameters())
-        for name, child in model.named_children()
-        if any(True for _ in child.parameters())
-    }
-
-
-class GradientNormRecorder:
-    r"""Record :math:`\lVert \nabla_{\theta_b} L \rVert_2` for every block b after each backward.
-
-    Blocks are the model's ``block_parameters()`` groups (``"stem"``,
-    ``"layer1.0"``, ..., ``"fc"`` for the ResNets). The norm is that of the
-    gradient computed by one ``backward()`` call, before it is accumulated
-    into ``.grad``, so it does not depend on whether ``.grad`` was zeroed.
-    A hook per block fires once all its parameters have their gradient.
-
-    Hooks are installed on construction; :meth:`close` (or leaving a ``with``
-    block) removes them. ``history`` maps each block to its list of norms, one
-    per backward pass.
-    """
-
-    def __init__(self, model: nn.Module) -> None:
-        self.history: dict[str, list[float]] = {}
-        self._handles = []
-        for name, params in block_parameters(model).items():
-            trainable = [p for p in params if p.requires_grad]
-            if not trainable:
-                continue
-            self.history[name] = []
-            handle = torch.autograd.graph.register_multi_grad_hook(
-                trainable, self._block_hook(name), mode="all"
-            )
-            self._handles.append(handle)
-
-    def _block_hook(self, name: str):
-        def hook(grads) -> None:
-            norms = [torch.linalg.vector_norm(g.detach()) for g in grads if g is not None]
-            if norms:
-                self.history[name].append(float(torch.linalg.vector_norm(torch.stack(norms))))
-
-        return hook
-
-    def close(self) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles = []
-
-    def __enter__(self) -> GradientNormRecorder:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def mean(self) -> dict[str, float]:
-        """Average norm per block over the recorded steps."""
-        return {name: sum(v) / len(v) for name, v in self.history.items() if v}
-
-    def plot(
-        self,
-        ax=None,
-        blocks: list[str] | None = None,
-        smooth: int = 1,
-        title: str = "Gradient norm per block",
-    ):
-        """One line per block over training steps (log scale); returns the matplotlib Axes.
-
-        With ``smooth`` > 1 each point is the mean of the last ``smooth`` steps.
-        """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 3.5))
-        for name in blocks or list(self.history):
-            norms = torch.tensor(self.history[name], dtype=torch.float64)
-            window = min(max(smooth, 1), len(norms))
-            if window > 1:
-                norms = norms.unfold(0, window, 1).mean(dim=1)
-            ax.plot(range(window, window + len(norms)), norms.tolist(), label=name)
-        ax.set_yscale("log")
-        ax.set_xlabel("training step (backward pass)")
-        ax.set_ylabel("gradient L2 norm")
-        ax.set_title(title)
-        ax.legend(fontsize=7, ncol=2)
-        return ax

@@ -14,6 +14,16 @@ times "if :math:`v \ge \theta`: fire, subtract :math:`\theta`".
 :func:`microstep_step` is that loop; it exists as the reference the closed form
 is tested against, never to be used in a network. With N = 1 both are the
 binary IF neuron. Over T timesteps the spike total takes N*T + 1 values.
+
+Two rules hold for every function here:
+
+* **dtype**: spikes and potentials have the floating dtype of the input current;
+  an integer current is first converted to ``torch.get_default_dtype()``.
+* **NaN**: :func:`multilevel_step` and :func:`microstep_step` refuse a NaN
+  current with a ``ValueError``. :class:`MultiLevelIF`, which runs inside
+  networks, passes NaN through as NaN spikes instead: checking would cost a
+  device synchronisation per layer, and the trainer already stops on a
+  non-finite loss or weight.
 """
 
 from __future__ import annotations
@@ -21,8 +31,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from mlsnn_edu._checks import check_alpha, check_choice, check_levels, check_theta
-from mlsnn_edu.surrogate import SURROGATES, multilevel_spike, staircase
+from mlsnn_edu.checks import check_alpha, check_choice, check_levels, check_theta
+from mlsnn_edu.fast_surrogate import FastSigmoidSpike
+from mlsnn_edu.surrogate import SURROGATES, SigmoidSpike, StraightThroughSpike, staircase
 
 
 def multilevel_step(
@@ -33,9 +44,9 @@ def multilevel_step(
     :math:`v' = v + I`, :math:`z = \mathrm{clamp}(\lfloor v'/\theta\rfloor, 0, N)`,
     :math:`v_{next} = v' - \theta z`. Pure forward: no surrogate gradient.
     """
-    check_levels(levels)
+    levels = check_levels(levels)
     theta = check_theta(theta)
-    _check_same_shape(v, current)
+    v, current = _checked_step_inputs(v, current)
     v = v + current
     z = staircase(v, levels, theta)
     return z, v - theta * z
@@ -49,9 +60,9 @@ def microstep_step(
     Integrate the current once, then N times: fire where ``v >= theta`` and
     subtract ``theta`` there.
     """
-    check_levels(levels)
+    levels = check_levels(levels)
     theta = check_theta(theta)
-    _check_same_shape(v, current)
+    v, current = _checked_step_inputs(v, current)
     v = v + current
     z = torch.zeros_like(v)
     for _ in range(levels):
@@ -80,12 +91,23 @@ def run_neuron(
     return torch.stack(spikes), torch.stack(potentials)
 
 
-def _check_same_shape(v: torch.Tensor, current: torch.Tensor) -> None:
+def as_floating(x: torch.Tensor) -> torch.Tensor:
+    """``x`` itself if it is floating point, else converted to the default float dtype."""
+    return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+
+
+def _checked_step_inputs(
+    v: torch.Tensor, current: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     if v.shape != current.shape:
         raise ValueError(
             f"v (membrane potential) and current must have the same shape, "
             f"got {tuple(v.shape)} and {tuple(current.shape)}"
         )
+    current = as_floating(current)
+    if torch.isnan(current).any():
+        raise ValueError("current holds NaN values: a neuron cannot integrate them")
+    return v.to(current.dtype), current
 
 
 def _check_sequence(x: torch.Tensor) -> None:
@@ -117,6 +139,8 @@ class MultiLevelIF(nn.Module):
         surrogate: backward estimator, ``"sigmoid"`` (slope ``alpha``) or ``"ste"``.
         alpha: slope of the sigmoid surrogate.
         ste_mask: with ``"ste"``, zero the gradient outside ``0 <= v <= N*theta``.
+        fast: compute the sigmoid surrogate with one exponential instead of N
+            (:mod:`mlsnn_edu.fast_surrogate`; the same values, what networks use).
     """
 
     def __init__(
@@ -126,28 +150,27 @@ class MultiLevelIF(nn.Module):
         surrogate: str = "sigmoid",
         alpha: float = 5.0,
         ste_mask: bool = False,
+        fast: bool = False,
     ) -> None:
         super().__init__()
         self.levels = check_levels(levels)
         self.theta = check_theta(theta)
         self.surrogate = check_choice(surrogate, SURROGATES, "surrogate")
         self.alpha = check_alpha(alpha)
-        if not isinstance(ste_mask, bool):
-            raise ValueError(f"ste_mask must be True or False, got {ste_mask!r}")
-        self.ste_mask = ste_mask
+        for name, flag in (("ste_mask", ste_mask), ("fast", fast)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name} must be True or False, got {flag!r}")
+        self.ste_mask, self.fast = ste_mask, fast
 
     def _fire(self, v: torch.Tensor) -> torch.Tensor:
-        return multilevel_spike(
-            v,
-            levels=self.levels,
-            theta=self.theta,
-            surrogate=self.surrogate,
-            alpha=self.alpha,
-            ste_mask=self.ste_mask,
-        )
+        if self.surrogate == "ste":
+            return StraightThroughSpike.apply(v, self.levels, self.theta, self.ste_mask)
+        spike = FastSigmoidSpike if self.fast else SigmoidSpike
+        return spike.apply(v, self.levels, self.theta, self.alpha)
 
     def forward(self, currents: torch.Tensor) -> torch.Tensor:
         _check_sequence(currents)
+        currents = as_floating(currents)
         if currents.shape[0] == 1:
             # One timestep: v starts at 0, so v = I and there is no state to carry.
             # Firing on [1, B, ...] directly avoids a slice and a copy in backward.

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from mlsnn_edu._checks import check_levels, check_theta, check_timesteps
+from mlsnn_edu.checks import check_levels, check_theta, check_timesteps
 
 
 def num_levels(timesteps: int, levels: int) -> int:

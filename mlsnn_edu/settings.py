@@ -31,3 +31,30 @@ def seed_everything(seed: int = 0) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
+
+
+def resolve_device(name: str | torch.device | None) -> torch.device:
+    """The device ``name`` asks for: ``"auto"`` or ``None`` (GPU if any), ``"cpu"``, ``"cuda[:K]"``.
+
+    Raises ``ValueError`` for a name PyTorch does not know and for a GPU that is not there.
+    """
+    if name is None or name == "auto":
+        return default_device()
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {name!r}"
+        ) from None
+    if device.type not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:K', got {name!r}")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(
+                f"device {name!r} asks for a GPU, but PyTorch sees no CUDA GPU here; use cpu"
+            )
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {name!r}: there are only {torch.cuda.device_count()} GPU(s) (cuda:0 ...)"
+            )
+    return device

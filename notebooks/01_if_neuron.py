@@ -23,7 +23,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from mlsnn_edu import plots
+from mlsnn_edu import figures
 from mlsnn_edu.neurons import MultiLevelIF, run_neuron
 from mlsnn_edu.settings import seed_everything
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
@@ -73,7 +73,7 @@ print("library agrees on potentials:", torch.allclose(library_potentials.flatten
 # threshold (dashed red) and the spikes (red triangles).
 
 # %%
-ax = plots.plot_membrane_trace(
+ax = figures.plot_membrane_trace(
     torch.tensor(currents), library_potentials.flatten(), library_spikes.flatten(), theta=1.0
 )
 plt.show()
@@ -175,7 +175,7 @@ print("true gradient ds/dv:", v.grad.tolist())
 # is the step forward and this surrogate backward:
 
 # %%
-plots.plot_staircase_and_surrogate(levels=1, theta=1.0, alphas=(2.0, 5.0, 10.0))
+figures.plot_staircase_and_surrogate(levels=1, theta=1.0, alphas=(2.0, 5.0, 10.0))
 plt.show()
 
 # %% [markdown]
@@ -250,7 +250,7 @@ for start in (0.3, -3.0):
 # assign it to `answer`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_potential_after_spike
+from mlsnn_edu.classroom import check_potential_after_spike
 
 ### BEGIN SOLUTION
 answer = 0.6 + 0.6 - 1.0
@@ -265,7 +265,7 @@ check_potential_after_spike(answer)
 # `(spikes, v_next)`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_if_step
+from mlsnn_edu.classroom import check_if_step
 
 ### BEGIN SOLUTION
 def if_step(v, current, theta):
@@ -283,7 +283,7 @@ check_if_step(if_step)
 # arithmetic.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_sigmoid_surrogate
+from mlsnn_edu.classroom import check_sigmoid_surrogate
 
 ### BEGIN SOLUTION
 def surrogate(v, theta, alpha):

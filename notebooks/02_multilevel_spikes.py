@@ -18,11 +18,11 @@
 import matplotlib.pyplot as plt
 import torch
 
-from mlsnn_edu import plots
+from mlsnn_edu import figures
 from mlsnn_edu.neurons import microstep_step, multilevel_step, run_neuron
 from mlsnn_edu.quantization import num_levels, quantization_error, spike_total
 from mlsnn_edu.settings import seed_everything
-from mlsnn_edu.widgets import quantization_explorer
+from mlsnn_edu.explorers import quantization_explorer
 
 seed_everything(0)
 
@@ -88,7 +88,7 @@ print(f"{8 * 4 * 10_000} neuron-timesteps checked for N = 1..8, mismatches: {mis
 # %%
 trace_currents = torch.tensor([0.6, 2.5, 0.2, 4.8, -1.0, 1.7, 0.9, 3.2])
 trace_spikes, trace_potentials = run_neuron(trace_currents.unsqueeze(1), levels=4)
-plots.plot_membrane_trace(trace_currents, trace_potentials.flatten(), trace_spikes.flatten(), theta=1.0,
+figures.plot_membrane_trace(trace_currents, trace_potentials.flatten(), trace_spikes.flatten(), theta=1.0,
                           title="Membrane potential of a multi-level IF neuron, N=4")
 plt.show()
 
@@ -240,7 +240,7 @@ print("levels:", explorer.result.levels, " MSE:", round(explorer.result.mse, 4),
 # one inference? Assign the number to `answer`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_level_count
+from mlsnn_edu.classroom import check_level_count
 
 ### BEGIN SOLUTION
 answer = 5 * 3 + 1
@@ -255,7 +255,7 @@ check_level_count(answer)
 # `(z, v_next)`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_multilevel_step
+from mlsnn_edu.classroom import check_multilevel_step
 
 ### BEGIN SOLUTION
 def my_multilevel_step(v, current, levels, theta):
@@ -274,7 +274,7 @@ check_multilevel_step(my_multilevel_step)
 # `answer`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_levels_for_target_error
+from mlsnn_edu.classroom import check_levels_for_target_error
 
 ### BEGIN SOLUTION
 inputs = torch.linspace(0, 1, 20_001, dtype=torch.float64)

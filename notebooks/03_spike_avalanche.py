@@ -37,7 +37,7 @@ from mlsnn_edu.monitor import (
 )
 from mlsnn_edu.neurons import multilevel_step
 from mlsnn_edu.settings import default_device, full_scale, seed_everything
-from mlsnn_edu.train import evaluate, train_epoch
+from mlsnn_edu.training import evaluate, train_epoch
 
 seed_everything(0)
 
@@ -349,7 +349,7 @@ print(f"largest value at the sums: SEW {max(a.max_value for n, a in after['SEW']
 # can take with one timestep.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_sew_bound
+from mlsnn_edu.classroom import check_sew_bound
 
 ### BEGIN SOLUTION
 def sew_bound(block: int, levels: int) -> int:
@@ -367,7 +367,7 @@ check_sew_bound(sew_bound)
 # `SpikeMonitor` reports for one batch.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_events_and_mass
+from mlsnn_edu.classroom import check_events_and_mass
 
 ### BEGIN SOLUTION
 def events_and_mass(z: torch.Tensor, timesteps: int) -> tuple[float, float]:
@@ -387,7 +387,7 @@ check_events_and_mass(events_and_mass)
 # [0, 1]).
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_mass_above_n
+from mlsnn_edu.classroom import check_mass_above_n
 
 ### BEGIN SOLUTION
 seed_everything(3)

@@ -27,10 +27,12 @@ from torch.utils.data import DataLoader
 
 from mlsnn_edu.data import build_datasets
 from mlsnn_edu.models import build_model
-from mlsnn_edu.monitor import GradientNormRecorder, record_activity, residual_sums, total_activity
+from mlsnn_edu.figures import plot_gradient_norms
+from mlsnn_edu.gradients import GradientNormRecorder
+from mlsnn_edu.monitor import record_activity, residual_sums, total_activity
 from mlsnn_edu.settings import default_device, full_scale, seed_everything
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
-from mlsnn_edu.train import evaluate, train_epoch
+from mlsnn_edu.training import evaluate, train_epoch
 
 seed_everything(0)
 
@@ -260,7 +262,7 @@ for name in make:
 fig, axes = plt.subplots(1, 3, figsize=(15, 3.8), layout="constrained", sharey=True)
 shown = ["stem", "layer1.0", "layer2.0", "layer3.0", "layer4.0", "fc"]
 for ax, (name, recorder) in zip(axes, histories.items()):
-    recorder.plot(ax=ax, blocks=shown, smooth=10, title=f"{name}: gradient norm per block")
+    plot_gradient_norms(recorder.history, ax=ax, blocks=shown, smooth=10, title=f"{name}: gradient norm per block")
 plt.show()
 
 # %% [markdown]
@@ -370,7 +372,7 @@ print(f"{'paper, whole network':<22} {'':>11} {'':>13} {'':>13}   {'-25 to -47%'
 # the set of those integers to `answer`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_surrogate_passes
+from mlsnn_edu.classroom import check_surrogate_passes
 
 ### BEGIN SOLUTION
 values = torch.arange(0, 9, dtype=torch.float32)
@@ -388,7 +390,7 @@ check_surrogate_passes(answer)
 # `forward`: `None` for `levels` and `theta`).
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_straight_through
+from mlsnn_edu.classroom import check_straight_through
 
 ### BEGIN SOLUTION
 class MyStraightThrough(torch.autograd.Function):
@@ -414,7 +416,7 @@ check_straight_through(MyStraightThrough)
 # that crosses this barrier where the network is active?
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_active_barrier_factor
+from mlsnn_edu.classroom import check_active_barrier_factor
 
 ### BEGIN SOLUTION
 seed_everything(4)

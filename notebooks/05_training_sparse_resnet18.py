@@ -30,7 +30,8 @@ from mlsnn_edu.data import build_datasets
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import SpikeMonitor
 from mlsnn_edu.settings import default_device, full_scale, seed_everything
-from mlsnn_edu.train import TrainConfig, Trainer, evaluate, plot_history, train_epoch
+from mlsnn_edu.figures import plot_history
+from mlsnn_edu.training import TrainConfig, Trainer, evaluate, train_epoch
 
 seed_everything(0)
 FULL = full_scale()
@@ -354,7 +355,7 @@ print(f"resumed at epoch {again.epoch}, {len(again_history)} epochs in its histo
 # update) as a Python float.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises.ch05 import check_train_step
+from mlsnn_edu.classroom import check_train_step
 
 ### BEGIN SOLUTION
 def train_step(model, x, y, optimizer):
@@ -376,7 +377,7 @@ check_train_step(train_step)
 # %% tags=["solution"]
 import math
 
-from mlsnn_edu.exercises.ch05 import check_cosine_lr
+from mlsnn_edu.classroom import check_cosine_lr
 
 ### BEGIN SOLUTION
 def lr_at(step, total_steps, base_lr):

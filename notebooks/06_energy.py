@@ -31,7 +31,6 @@ from mlsnn_edu.energy import (
     calibrate_batch_norm,
     comparison_table,
     estimate_energy,
-    plot_energy_comparison,
 )
 from mlsnn_edu.energy.counts import (
     SynapseGeometry,
@@ -42,6 +41,7 @@ from mlsnn_edu.energy.counts import (
 )
 from mlsnn_edu.energy.estimate import energy_by_kind
 from mlsnn_edu.energy.presets import HOROWITZ_45NM_PJ, SRAM_PJ_OFFSET, SRAM_PJ_PER_BIT
+from mlsnn_edu.figures import plot_energy_comparison, plot_layer_energy
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import SpikeMonitor
 from mlsnn_edu.neurons import MultiLevelIF
@@ -360,7 +360,7 @@ plt.show()
 # SEW-ResNet18:
 
 # %%
-reports["sew_resnet18", "binary", "accumulate"].plot()
+plot_layer_energy(reports["sew_resnet18", "binary", "accumulate"])
 plt.show()
 
 # %% [markdown]
@@ -517,7 +517,7 @@ print(f"ANN / multi-level Sparse (event_mac)   -          {ann_vs_multi:.1f}x")
 # for the layer, synapses and neurons together? Assign the number to `answer`.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_layer_accumulates
+from mlsnn_edu.classroom import check_layer_accumulates
 
 ### BEGIN SOLUTION
 answer = 200 * math.ceil(3 / 1) ** 2 * 32 + 2 * 32 * 8 * 8 + 150
@@ -533,7 +533,7 @@ check_layer_accumulates(answer)
 # value recorded in the stream: after a SEW residual sum it can exceed N.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_spike_units
+from mlsnn_edu.classroom import check_spike_units
 
 ### BEGIN SOLUTION
 def units(events, mass, max_value, levels, rule):
@@ -558,7 +558,7 @@ check_spike_units(units)
 # `answer` (three decimals are enough).
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises import check_break_even_rate
+from mlsnn_edu.classroom import check_break_even_rate
 
 ### BEGIN SOLUTION
 stage1 = SynapseGeometry(64, 64, (3, 3), (1, 1), 1, (32, 32), (32, 32))

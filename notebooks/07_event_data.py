@@ -41,7 +41,7 @@ from mlsnn_edu.data.dvs import (
     saccade_path,
 )
 from mlsnn_edu.settings import full_scale, seed_everything
-from mlsnn_edu.train import TrainConfig, Trainer
+from mlsnn_edu.training import TrainConfig, Trainer
 
 seed_everything(0)
 FULL = full_scale()
@@ -247,7 +247,7 @@ plt.show()
 # (`p` False), channel 1 the ON events.
 
 # %% tags=["solution"]
-from mlsnn_edu.exercises.ch07 import check_events_to_frame
+from mlsnn_edu.classroom import check_events_to_frame
 
 ### BEGIN SOLUTION
 def events_to_frame(events, sensor_size):
@@ -270,7 +270,7 @@ check_events_to_frame(events_to_frame)
 # %% tags=["solution"]
 import math
 
-from mlsnn_edu.exercises.ch07 import check_events_for_change
+from mlsnn_edu.classroom import check_events_for_change
 
 ### BEGIN SOLUTION
 def events_for_change(before, after, threshold, epsilon):

@@ -16,22 +16,23 @@ import pytest
 from nbclient import NotebookClient
 from nbformat import NotebookNode
 
-from mlsnn_edu.assignments import (
-    EXPECTED_ERROR_TAG,
+from mlsnn_edu.classroom.convention import (
     AssignmentError,
     Chapter,
-    add_assignments_arguments,
-    assignments_command,
+    find_exercises,
+    load_chapters,
+)
+from mlsnn_edu.classroom.handouts import (
+    EXPECTED_ERROR_TAG,
     build_assignments,
     exercise_listing,
     exercise_problems,
-    find_exercises,
-    load_chapters,
     page_listing,
-    stub_source,
     student_notebook,
 )
-from mlsnn_edu.handouts.nbgrader import nbgrader_source_notebook
+from mlsnn_edu.classroom.nbgrader import nbgrader_source_notebook
+from mlsnn_edu.classroom.stubs import stub_source
+from mlsnn_edu.cli import add_assignments_arguments, assignments_command, main
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -349,9 +350,8 @@ def test_command_line_build_check_and_list(tmp_path: Path, capsys: pytest.Captur
     assert "03_demo: 2 graded exercise(s), chapter 3 needs at least 3" in capsys.readouterr().err
     assert assignments_command(parse_command("list", "--notebooks", str(notebooks))) == 0
     assert "| 09_demo | 9.1 — the answer | compute | `check_answer` |" in capsys.readouterr().out
-    assert (
-        assignments_command(parse_command("build", "--notebooks", str(tmp_path / "missing"))) == 1
-    )
+    missing = ["assignments", "build", "--notebooks", str(tmp_path / "missing")]
+    assert main([*missing, "--output", str(output)]) == 1
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -426,7 +426,7 @@ def test_instructors_page_lists_the_current_exercises() -> None:
     page = ROOT / "book" / "instructors.md"
     assert page_listing(page) == exercise_listing(load_chapters(NOTEBOOKS)), (
         "book/instructors.md is out of date: run "
-        "`.venv/bin/python -m mlsnn_edu.assignments list --update-page book/instructors.md`"
+        "`.venv/bin/mlsnn-edu assignments list --update-page book/instructors.md`"
     )
 
 

@@ -27,11 +27,12 @@ def run_benchmark(script: str, out: Path, *extra: str) -> dict:
 
 @pytest.mark.slow
 def test_neuron_op_reports_every_contender(tmp_path: Path) -> None:
-    report = run_benchmark("neuron_op.py", tmp_path, "--levels", "2", "8", "--no-compile")
+    report = run_benchmark("neuron_op.py", tmp_path, "--levels", "2", "8")
     assert report["environment"]["threads"] >= 1 and report["environment"]["torch"]
     for levels in ("2", "8"):
         contenders = report["results"][levels]
-        assert {"relu", "closed_form", "microstep_loop", "snntorch"} <= set(contenders)
+        expected = {"relu", "closed_form", "closed_form_definition", "microstep_loop", "snntorch"}
+        assert expected <= set(contenders)
         assert contenders["relu"]["ratio_to_relu"] == pytest.approx(1.0)
         assert contenders["closed_form"]["wall_s"]["median_s"] > 0
     assert "closed_form_speedup_over_microsteps_N8" in report["targets"]

@@ -1,8 +1,8 @@
 """The energy model against counts worked out by hand from Lemaire et al.'s equations.
 
 Every expected count below is written as the equation of the model (see
-``/work/shared/reference/energy-model.md``) evaluated on a hand-made spike
-pattern, with the arithmetic in a comment.
+``book/energy-model.md``, the book's appendix on the model's terms) evaluated
+on a hand-made spike pattern, with the arithmetic in a comment.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from mlsnn_edu import cli
 from mlsnn_edu.energy import (
     ENERGY_KINDS,
     MULTILEVEL_COSTS,
@@ -25,7 +26,6 @@ from mlsnn_edu.energy import (
     get_preset,
     measure_energy,
 )
-from mlsnn_edu.energy.cli import add_energy_arguments, energy_command
 from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import SpikingNeuron, name_activity_layers
 from mlsnn_edu.monitor import LayerActivity, SpikeMonitor
@@ -385,31 +385,23 @@ def test_presets_and_bad_arguments():
 
 
 @pytest.mark.slow
-def test_energy_command_prints_table_and_comparison(tmp_path, capsys):
-    import argparse
-
-    parser = argparse.ArgumentParser()
-    add_energy_arguments(parser)
+def test_energy_command_prints_one_story(tmp_path, capsys):
+    """The per-layer table is one of the compared rows, and every row says its theta and source."""
     plot = tmp_path / "energy.png"
-    args = parser.parse_args(
-        [
-            "--model",
-            "sparse_resnet18",
-            "--width",
-            "2",
-            "--samples",
-            "4",
-            "--calibration-samples",
-            "8",
-            "--plot",
-            str(plot),
-        ]
-    )
-    assert energy_command(args) == 0
+    arguments = ["energy", "--model", "sparse_resnet18", "--width", "2", "--samples", "4"]
+    assert cli.main([*arguments, "--calibration-samples", "8", "--plot", str(plot)]) == 0
     out = capsys.readouterr().out
-    assert "sparse_resnet18 [T=1, N=4]" in out and "preset horowitz45nm" in out
-    for line in ("ANN (sparse_resnet18 layers)", "binary [T=4, N=1]", "multi-level [T=1, N=4]"):
-        assert line in out
+    own = "sparse_resnet18 [T=1, N=4, θ=0.25] (untrained, batch norm calibrated on 8 training"
+    assert out.startswith(own) and "preset horowitz45nm" in out
+    comparison = out[out.index("network ") :]
+    for row in (
+        "ANN with the layers of sparse_resnet18",
+        "sparse_resnet18 [T=4, N=1, θ=1] (untrained",
+        own,
+    ):
+        assert row in comparison
+    assert comparison.count("sparse_resnet18 [T=1, N=4, θ=0.25]") == 1  # not a second, other row
+    assert "binary [T=4, N=1, θ=1] / multi-level [T=1, N=4, θ=0.25] energy:" in out
     assert plot.stat().st_size > 0
 
 
@@ -427,43 +419,30 @@ def test_calibration_sets_batch_norm_statistics_to_the_input_average():
 
 
 @pytest.mark.slow
-def test_energy_command_reads_a_trainer_checkpoint(tmp_path):
-    import argparse
-
+def test_energy_of_a_trainer_checkpoint_is_the_saved_network_on_its_data(tmp_path, capsys):
     from mlsnn_edu.data import build_datasets
-    from mlsnn_edu.energy.cli import run_energy
-    from mlsnn_edu.train import TrainConfig, save_checkpoint
+    from mlsnn_edu.experiments.energy import compare_energy, from_checkpoint
+    from mlsnn_edu.training import TrainConfig, save_checkpoint
 
     config = TrainConfig(model="sew_resnet18", width=2, timesteps=2, levels=2).to_dict()
     torch.manual_seed(3)
     model = build_model("sew_resnet18", width=2, timesteps=2, levels=2)
     calibrate_batch_norm(model, torch.randn(8, 3, 32, 32))  # running statistics worth keeping
-    save_checkpoint(tmp_path / "checkpoint.pt", {"config": config, "model": model.state_dict()})
-    parser = argparse.ArgumentParser()
-    add_energy_arguments(parser)
-    args = parser.parse_args(
-        [
-            "--checkpoint",
-            str(tmp_path / "checkpoint.pt"),
-            "--samples",
-            "4",
-            "--calibration-samples",
-            "4",
-        ]
-    )
-    reports = run_energy(args)
+    payload = {"config": config, "epoch": 1, "model": model.state_dict(), "optimizer": {}}
+    payload.update(scheduler={}, rng={}, history=[])
+    save_checkpoint(tmp_path / "checkpoint.pt", payload)
+    rows = compare_energy([from_checkpoint(tmp_path / "checkpoint.pt")], samples=4)
     test = build_datasets("digits").test
     expected = measure_energy(model, torch.stack([test[i][0] for i in range(4)]))
-    own = reports["network"]
+    ann, own = rows[0].report, rows[1].report
+    assert not ann.spiking and "trained" in rows[1].label and "θ=1" in rows[1].label
     assert (own.model, own.timesteps, own.levels) == ("sew_resnet18", 2, 2)
     assert [row.counts for row in own.layers] == [row.counts for row in expected.layers]
-    assert (reports["binary"].timesteps, reports["multi-level"].levels) == (4, 4)
-    with pytest.raises(ValueError, match="does not match"):
-        run_energy(
-            parser.parse_args(
-                ["--checkpoint", str(tmp_path / "checkpoint.pt"), "--model", "vgg16_snn"]
-            )
-        )
+    arguments = ["energy", "--checkpoint", str(tmp_path / "checkpoint.pt")]
+    assert cli.main([*arguments, "--width", "8"]) == 1
+    assert "--width cannot change a checkpoint's network" in capsys.readouterr().err
+    assert cli.main([*arguments, "--model", "vgg16_snn"]) == 1
+    assert "--model cannot change" in capsys.readouterr().err
 
 
 def test_bad_activity_and_batches_are_clear_errors() -> None:

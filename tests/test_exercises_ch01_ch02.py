@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from mlsnn_edu.exercises import (
+from mlsnn_edu.classroom import (
     check_if_step,
     check_level_count,
     check_levels_for_target_error,

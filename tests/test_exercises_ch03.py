@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mlsnn_edu.exercises import check_events_and_mass, check_mass_above_n, check_sew_bound
-from mlsnn_edu.exercises.ch03 import sew_mass_above_n
+from mlsnn_edu.classroom import check_events_and_mass, check_mass_above_n, check_sew_bound
+from mlsnn_edu.classroom.ch03 import sew_mass_above_n
 
 
 def test_sew_bound():

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mlsnn_edu.exercises import (
+from mlsnn_edu.classroom import (
     check_active_barrier_factor,
     check_straight_through,
     check_surrogate_passes,
 )
-from mlsnn_edu.exercises.ch04 import active_barrier_factor
+from mlsnn_edu.classroom.ch04 import active_barrier_factor
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
 
 

@@ -6,7 +6,7 @@ import math
 
 from torch import nn
 
-from mlsnn_edu.exercises.ch05 import check_cosine_lr, check_train_step
+from mlsnn_edu.classroom.ch05 import check_cosine_lr, check_train_step
 
 
 def good_step(model, x, y, optimizer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from mlsnn_edu.exercises.ch06 import (
+from mlsnn_edu.classroom.ch06 import (
     check_break_even_rate,
     check_layer_accumulates,
     check_spike_units,

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from mlsnn_edu.exercises.ch07 import check_events_for_change, check_events_to_frame
+from mlsnn_edu.classroom.ch07 import check_events_for_change, check_events_to_frame
 
 
 def frame_of(events, sensor_size, polarity=None, transpose=False, binary=False):

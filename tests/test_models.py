@@ -9,9 +9,9 @@ import torch
 import torchvision
 from torch import nn
 
+from mlsnn_edu.gradients import GradientNormRecorder
 from mlsnn_edu.models import MODEL_NAMES, build_model
 from mlsnn_edu.models.layers import ResidualSum, SpikingNeuron, fold_time
-from mlsnn_edu.monitor import GradientNormRecorder
 
 SPIKING = [name for name in MODEL_NAMES if not name.startswith("ann_")]
 TN_PAIRS = [(1, 4), (4, 1), (2, 3)]
@@ -114,6 +114,44 @@ def test_sparse_block_outputs_stay_in_0_to_N_while_sew_sums_exceed_N(depth):
     for out in sew_sums.values():
         assert torch.equal(out, out.round()) and out.min() >= 0
     assert max(out.max().item() for out in sew_sums.values()) > levels
+
+
+@pytest.mark.parametrize("levels", [2, 4])
+@pytest.mark.parametrize(
+    "theta_of", [lambda n: 1.0, lambda n: 1.0 / n], ids=["theta=1", "theta=1/N"]
+)
+@pytest.mark.parametrize("depth", ["resnet18", "mobilenetv2"])
+def test_the_barrier_clamps_the_sum_to_n_spikes_whatever_theta(depth, theta_of, levels):
+    """barrier(sum) == min(sum, N) element by element: sums count spikes, whatever theta is."""
+    theta = theta_of(levels)
+    torch.manual_seed(0)
+    sew = build_model(f"sew_{depth}", levels=levels, width=8, theta=theta).train()
+    sparse = build_model(f"sparse_{depth}", levels=levels, width=8, theta=theta).train()
+    sparse.load_state_dict(sew.state_dict())
+    x = images(batch=8)
+    entering, leaving = {}, {}
+
+    def keep(path: str):
+        def hook(module, inputs, out) -> None:
+            entering[path], leaving[path] = inputs[0] + inputs[1], out
+
+        return hook
+
+    for path, module in sparse.named_modules():
+        if isinstance(module, ResidualSum):
+            module.register_forward_hook(keep(path))
+    with torch.no_grad():
+        sparse(x)
+    assert entering, "the network has residual sums"
+    for path, total in entering.items():
+        assert torch.equal(total, total.round()) and total.min() >= 0, path  # counts of spikes
+        assert torch.equal(leaving[path], total.clamp(max=levels)), path
+    clipped = sum(int((total > levels).sum()) for total in entering.values())
+    passed_below = sum(int(((total > 0) & (total < levels)).sum()) for total in entering.values())
+    assert clipped > 0 and passed_below > 0  # both branches of min(sum, N) were exercised
+    first_sum = next(iter(entering))
+    sew_sums = outputs_of(sew, ResidualSum, x)
+    assert torch.equal(leaving[first_sum], sew_sums[first_sum].clamp(max=levels))
 
 
 def torchvision_cifar_resnet(depth: int, num_classes: int = 10) -> nn.Module:

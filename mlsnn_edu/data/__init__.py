@@ -18,10 +18,11 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from mlsnn_edu._checks import check_choice
+from mlsnn_edu.checks import check_choice
 from mlsnn_edu.data.cifar import cifar_datasets
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.data.dvs import cifar10_dvs_datasets, digits_dvs_datasets, emulate_event_camera
+from mlsnn_edu.data.errors import DatasetError
 
 DATASET_NAMES = ("digits", "digits_dvs", "cifar10", "cifar100", "cifar10_dvs")
 EVENT_DATASETS = ("digits_dvs", "cifar10_dvs")
@@ -58,7 +59,8 @@ def build_datasets(
 
     ``timesteps`` and ``resolution`` are the number of frames and their size for
     the event datasets; ``seed`` fixes the digits' split; ``root`` and
-    ``download`` concern the real datasets only.
+    ``download`` concern the real datasets only. Missing or broken files raise a
+    :class:`DatasetError` that says what to do.
     """
     check_choice(name, DATASET_NAMES, "dataset")
     if name == "digits":
@@ -78,6 +80,7 @@ def build_datasets(
 __all__ = [
     "DATASET_NAMES",
     "DATASET_SHAPES",
+    "DatasetError",
     "EVENT_DATASETS",
     "Datasets",
     "build_datasets",

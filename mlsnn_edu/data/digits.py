@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
 from torch.utils.data import TensorDataset
 
 DIGITS_CLASSES = 10
@@ -28,8 +30,6 @@ DIGITS_MAX_VALUE = 16.0
 
 def load_digit_images() -> tuple[np.ndarray, np.ndarray]:
     """The raw digits: images ``[1797, 8, 8]`` scaled to [0, 1] (float32) and labels (int64)."""
-    from sklearn.datasets import load_digits
-
     digits = load_digits()
     images = (digits.images / DIGITS_MAX_VALUE).astype(np.float32)
     return images, digits.target.astype(np.int64)
@@ -39,8 +39,6 @@ def stratified_split(
     labels: np.ndarray, *, seed: int = 0, test_fraction: float = 0.2
 ) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, test)`` of a stratified split fixed by ``seed``."""
-    from sklearn.model_selection import train_test_split
-
     if not 0.0 < float(test_fraction) < 1.0:
         raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
     indices = np.arange(len(labels))

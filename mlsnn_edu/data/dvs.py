@@ -23,12 +23,15 @@ import functools
 from pathlib import Path
 
 import numpy as np
+import tonic
 import torch
 import torch.nn.functional as F
+from tonic.transforms import ToFrame
 from torch.utils.data import Dataset, Subset
 
-from mlsnn_edu._checks import check_timesteps
+from mlsnn_edu.checks import check_positive_int, check_timesteps
 from mlsnn_edu.data.digits import load_digit_images, stratified_split
+from mlsnn_edu.data.errors import DatasetError
 
 #: The event layout of tonic's CIFAR10DVS: time (microseconds), column, row, polarity (True = ON).
 EVENT_DTYPE = np.dtype([("t", np.uint64), ("x", np.uint16), ("y", np.uint16), ("p", bool)])
@@ -151,12 +154,8 @@ class EventFrames:
     """
 
     def __init__(self, sensor_size: tuple[int, int, int], timesteps: int, resolution: int) -> None:
-        from tonic.transforms import ToFrame
-
         self.timesteps = check_timesteps(timesteps)
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
-            raise ValueError(f"resolution must be an integer >= 1, got {resolution!r}")
-        self.resolution = resolution
+        self.resolution = check_positive_int(resolution, "resolution")
         self.to_frame = ToFrame(sensor_size=sensor_size, n_time_bins=timesteps)
 
     def __call__(self, events: np.ndarray) -> torch.Tensor:
@@ -215,16 +214,17 @@ def digits_dvs_datasets(
 
 
 def check_cifar10_dvs_present(root: str | Path) -> None:
-    """Raise a :class:`FileNotFoundError` that says what to run when CIFAR10-DVS is missing."""
+    """Raise a :class:`DatasetError` that says what to run when CIFAR10-DVS is missing."""
     folder = Path(root).expanduser() / _TONIC_FOLDER
     recordings = len(list(folder.glob("**/*.aedat4"))) if folder.is_dir() else 0
     if not (folder / _TONIC_ARCHIVE).is_file() or recordings < CIFAR10_DVS_MIN_FILES:
-        raise FileNotFoundError(
+        raise DatasetError(
             f"CIFAR10-DVS is not in {folder} (tonic expects {_TONIC_ARCHIVE} and its extracted "
             f"class folders of .aedat4 recordings; found {recordings}). "
             "Fetch it (about 7 GB) with:\n"
             f"    mlsnn-edu train dataset=cifar10_dvs data_root={root} --download\n"
-            f"or add --download to the command you ran, or pass download=True."
+            "or add --download to the command you ran (train, evaluate, activity, energy and "
+            "reproduce take it), or pass download=True."
         )
 
 
@@ -242,18 +242,54 @@ def cifar10_dvs_split(
     return sorted(train), sorted(test)
 
 
+class NamedRecordings(Dataset):
+    """A tonic dataset whose unreadable recordings raise a :class:`DatasetError` naming the file."""
+
+    def __init__(self, recordings) -> None:
+        self.recordings = recordings
+
+    @property
+    def data(self) -> list[str]:
+        """The recordings' file paths, in the dataset's order."""
+        return self.recordings.data
+
+    @property
+    def targets(self) -> list[int]:
+        return self.recordings.targets
+
+    def __len__(self) -> int:
+        return len(self.recordings)
+
+    def __getitem__(self, index: int):
+        try:
+            return self.recordings[index]
+        except Exception as error:  # the AEDAT4 reader's errors vary with the damage
+            path = self.recordings.data[index]
+            raise DatasetError(
+                f"{path} could not be read ({type(error).__name__}: {str(error)[:120]}); the "
+                "recording is truncated or corrupt. Delete it and fetch CIFAR10-DVS again "
+                "with --download."
+            ) from None
+
+
 def cifar10_dvs_datasets(
     root: str | Path = "data", *, timesteps: int = 1, resolution: int = 64, download: bool = False
 ) -> tuple[Subset, Subset]:
     """CIFAR10-DVS through tonic: frames ``[T, 2, resolution, resolution]`` and labels."""
-    import tonic
-
     if not download:
         check_cifar10_dvs_present(root)
     transform = EventFrames(CIFAR10_DVS_SENSOR, timesteps, resolution)
-    dataset = tonic.datasets.CIFAR10DVS(save_to=str(root), transform=transform)
+    try:
+        dataset = tonic.datasets.CIFAR10DVS(save_to=str(root), transform=transform)
+    except (OSError, RuntimeError) as error:  # a failed download
+        raise DatasetError(
+            f"could not download CIFAR10-DVS into {Path(root).expanduser() / _TONIC_FOLDER} "
+            f"({error}). Without network access, download {_TONIC_ARCHIVE} elsewhere and "
+            "extract it there."
+        ) from None
     order = sorted(range(len(dataset)), key=lambda i: dataset.data[i])
     dataset.data = [dataset.data[i] for i in order]
     dataset.targets = [dataset.targets[i] for i in order]
     train, test = cifar10_dvs_split(dataset.targets)
-    return Subset(dataset, train), Subset(dataset, test)
+    recordings = NamedRecordings(dataset)
+    return Subset(recordings, train), Subset(recordings, test)

@@ -5,8 +5,11 @@
 * :mod:`~mlsnn_edu.energy.counts`: the model's equations, one function per kind of layer;
 * :mod:`~mlsnn_edu.energy.estimate`: :func:`estimate_energy` walks a network with
   its recorded activity and returns an :class:`EnergyReport` (rows, total, table, plot);
-* :mod:`~mlsnn_edu.energy.calibration`: batch-norm statistics for untrained networks;
-* :mod:`~mlsnn_edu.energy.cli`: the ``mlsnn-edu energy`` command.
+* :mod:`~mlsnn_edu.energy.calibration`: batch-norm statistics for untrained networks.
+
+``book/energy-model.md`` (the book's appendix) lists every term with its source.
+The figures are in :mod:`mlsnn_edu.figures`, the comparisons of whole networks
+in :mod:`mlsnn_edu.experiments.energy`.
 
 How a multi-level spike of value k is charged is the ``multilevel_cost`` option:
 
@@ -20,7 +23,6 @@ option              a spike of value k in [1, N] costs       cost follows
 """
 
 from mlsnn_edu.energy.calibration import calibrate_batch_norm
-from mlsnn_edu.energy.cli import add_energy_arguments, energy_command
 from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts, SynapseGeometry, spike_units
 from mlsnn_edu.energy.estimate import (
     ENERGY_KINDS,
@@ -30,7 +32,6 @@ from mlsnn_edu.energy.estimate import (
     estimate_energy,
     measure_energy,
 )
-from mlsnn_edu.energy.plots import plot_energy_comparison, plot_layer_energy
 from mlsnn_edu.energy.presets import PRESET_NAMES, PRESETS, EnergyPreset, get_preset
 
 __all__ = [
@@ -43,14 +44,10 @@ __all__ = [
     "EnergyReport",
     "LayerEnergy",
     "SynapseGeometry",
-    "add_energy_arguments",
     "calibrate_batch_norm",
     "comparison_table",
-    "energy_command",
     "estimate_energy",
     "get_preset",
     "measure_energy",
-    "plot_energy_comparison",
-    "plot_layer_energy",
     "spike_units",
 ]

@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from mlsnn_edu.checks import check_positive_int
+
 BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
@@ -31,17 +33,16 @@ def calibrate_batch_norm(
     ``inputs`` is a batch the model takes (``[B, C, H, W]`` or ``[T, B, C, H, W]``).
     The model is left in eval mode; its weights are not touched.
     """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    batch_axis = 1 if inputs.dim() == 5 else 0
+    if inputs.shape[batch_axis] == 0:
+        raise ValueError(f"inputs must hold at least one sample, got shape {tuple(inputs.shape)}")
     norms = [m for m in model.modules() if isinstance(m, BATCH_NORMS)]
     momenta = [norm.momentum for norm in norms]
     for norm in norms:
         norm.reset_running_stats()
         norm.momentum = None  # cumulative average over the calibration batches
     model.train()
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    batch_axis = 1 if inputs.dim() == 5 else 0
-    if inputs.shape[batch_axis] == 0:
-        raise ValueError(f"inputs must hold at least one sample, got shape {tuple(inputs.shape)}")
     with torch.no_grad():
         for batch in torch.split(inputs, batch_size, dim=batch_axis):
             model(batch)

@@ -43,7 +43,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from mlsnn_edu._checks import check_choice, check_levels, check_timesteps
+from mlsnn_edu.checks import check_choice, check_levels, check_timesteps
 
 MULTILEVEL_COSTS = ("accumulate", "event_mac", "linear_in_N")
 """How a spike of value k in [1, N] is charged: see :func:`spike_units`."""

@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import torch
 from torch import nn
 
-from mlsnn_edu._checks import check_choice
+from mlsnn_edu.checks import check_choice, check_positive_int
 from mlsnn_edu.energy.counts import (
     MULTILEVEL_COSTS,
     Counts,
@@ -48,6 +48,7 @@ from mlsnn_edu.energy.counts import (
     spiking_synapse_counts,
 )
 from mlsnn_edu.energy.presets import EnergyPreset, get_preset
+from mlsnn_edu.monitor import SpikeMonitor, record_activity
 from mlsnn_edu.neurons import MultiLevelIF
 
 ENERGY_KINDS = ("operations", "addressing", "weights", "potentials", "biases", "io")
@@ -174,12 +175,6 @@ class EnergyReport:
         lines.append(f"total: {self.total / 1e6:.3f} uJ per inference")
         return "\n".join(lines)
 
-    def plot(self, ax=None):
-        """Stacked bars: energy of every layer, split by kind. Returns the Axes."""
-        from mlsnn_edu.energy.plots import plot_layer_energy
-
-        return plot_layer_energy(self, ax=ax)
-
 
 def _short(value: float) -> str:
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -222,7 +217,7 @@ def estimate_energy(
     spiking = bool(neurons) and activity is not None
     if activity is None:
         activity = _shape_pass(model, input_shape)
-    synapses, summary = _split_records(activity)
+    synapses, summary = _split_records(model, activity)
     walker = _Walker(model, synapses, summary, multilevel_cost, input_spikes, neurons)
     rows = walker.spiking_rows() if spiking else walker.ann_rows()
     report = EnergyReport(
@@ -246,27 +241,32 @@ def estimate_energy(
     return report
 
 
-def _shape_pass(model: nn.Module, input_shape: Sequence[int] | None):
-    """Run ``model`` once on zeros under a monitor, for the layer shapes only."""
+def _shape_pass(model: nn.Module, input_shape: Sequence[int] | None) -> SpikeMonitor:
+    """Run ``model`` once on zeros under a monitor, in eval mode, for the layer shapes only."""
     if input_shape is None:
         raise ValueError(
             "input_shape (C, H, W of one input, e.g. (3, 32, 32)) is required when activity is None"
         )
-    from mlsnn_edu.monitor import SpikeMonitor
-
-    was_training = model.training
-    model.eval()
     first = next(model.parameters(), None)
     device = first.device if first is not None else torch.device("cpu")
-    with torch.no_grad(), SpikeMonitor(model) as monitor:
-        model(torch.zeros(1, *input_shape, device=device))
-    model.train(was_training)
-    return monitor
+    was_training = model.training
+    model.eval()
+    try:
+        return record_activity(model, torch.zeros(1, *input_shape, device=device))
+    finally:
+        model.train(was_training)
 
 
-def _split_records(activity: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_records(model: nn.Module, activity: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(synapse records by module path, neuron and sum records by layer name)``."""
-    if hasattr(activity, "synapses") and hasattr(activity, "summary"):
+    if isinstance(activity, SpikeMonitor):
+        if model is not activity.model and model is not activity.inner:
+            watched = getattr(activity.inner, "name", type(activity.inner).__name__)
+            raise ValueError(
+                f"activity was recorded on another network ({watched!r}, another object than "
+                f"the {getattr(model, 'name', type(model).__name__)!r} given): record the "
+                "activity of this model, e.g. with record_activity(model, inputs)"
+            )
         return dict(activity.synapses()), dict(activity.summary())
     if isinstance(activity, Mapping):
         synapses = {k: r for k, r in activity.items() if r.kind in ("conv", "linear")}
@@ -353,33 +353,18 @@ class _Walker:
             return isinstance(module, AVERAGE_POOLS)
         return False
 
-    def sum_inputs(self, index: int) -> list[Any]:
+    def sum_inputs(self, index: int) -> tuple[Any, ...]:
         """Records of the two terms of the residual sum at ``index``: branch and shortcut.
 
-        The branch is the last neuron of the block (the sum's parent module) outside
-        its shortcut; the shortcut is the shortcut's neuron, or else the block's input,
-        the last neuron or sum before the block.
+        The monitor records them at the sum itself (``LayerActivity.inputs``).
         """
-        path = self.layers[index][0]
-        block = path.rpartition(".")[0]
-        inside = [
-            (p, m)
-            for p, m in self.layers[:index]
-            if p.startswith(block + ".") and getattr(m, "activity_name", None) is not None
-        ]
-        branch = [(p, m) for p, m in inside if not p.startswith(block + ".shortcut")]
-        shortcut = [(p, m) for p, m in inside if p.startswith(block + ".shortcut")]
-        if not branch:
-            raise ValueError(f"residual sum {path!r} has no recorded branch neuron before it")
-        terms = [self.record(*branch[-1])]
-        if shortcut:
-            terms.append(self.record(*shortcut[-1]))
-        else:
-            first = next(i for i, (p, _) in enumerate(self.layers) if p.startswith(block + "."))
-            block_input = self.recorded_before(first)
-            if block_input is None:
-                raise ValueError(f"residual sum {path!r}: no recorded layer feeds its block")
-            terms.append(block_input[1])
+        path, module = self.layers[index]
+        terms = self.record(path, module).inputs
+        if len(terms) != 2:
+            raise ValueError(
+                f"no record of the two terms of residual sum {module.activity_name!r}: pass "
+                "the SpikeMonitor (or its summary()) that watched the model run"
+            )
         return terms
 
     # -- rows ------------------------------------------------------------------------------
@@ -481,19 +466,13 @@ def measure_energy(
     ``inputs`` is a batch the model takes (``[B, C, H, W]`` or ``[T, B, C, H, W]``);
     it is fed in slices of ``batch_size`` samples. ``options`` go to :func:`estimate_energy`.
     """
-    from mlsnn_edu.monitor import SpikeMonitor
-
+    batch_size = check_positive_int(batch_size, "batch_size")
     was_training = model.training
     model.eval()
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    batch_axis = 1 if inputs.dim() == 5 else 0
-    if inputs.shape[batch_axis] == 0:
-        raise ValueError(f"inputs must hold at least one sample, got shape {tuple(inputs.shape)}")
-    with torch.no_grad(), SpikeMonitor(model) as monitor:
-        for batch in torch.split(inputs, batch_size, dim=batch_axis):
-            model(batch)
-    model.train(was_training)
+    try:
+        monitor = record_activity(model, inputs, batch_size=batch_size)
+    finally:
+        model.train(was_training)
     return estimate_energy(model, monitor, **options)
 
 

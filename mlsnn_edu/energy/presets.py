@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlsnn_edu._checks import check_choice
+from mlsnn_edu.checks import check_choice
 
 HOROWITZ_45NM_PJ = {
     "int8 add": 0.03,

@@ -15,15 +15,27 @@ Layers that the activity monitor records carry two attributes:
 * ``activity_kind``: ``"neuron"`` or ``"sum"``.
 
 :func:`name_activity_layers` fills in the names once a network is built.
+
+**Spike units.** Neurons emit integer counts :math:`z \in \{0, \dots, N\}`,
+whatever their threshold :math:`\theta` (the threshold only sets how much
+current one spike takes). A residual sum of spikes is therefore a count of
+spikes, and the barrier neuron that follows it in a Sparse-ResNet clamps it to
+N spikes with a threshold of one spike, :data:`SPIKE_UNIT`, not with the
+:math:`\theta` of the other neurons.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from mlsnn_edu._checks import check_timesteps
+from mlsnn_edu.checks import check_timesteps
 from mlsnn_edu.neurons import MultiLevelIF
+
+#: What one spike adds to a residual sum: the barrier's threshold.
+SPIKE_UNIT = 1.0
 
 
 class SpikingNeuron(MultiLevelIF):
@@ -36,7 +48,8 @@ class SpikingNeuron(MultiLevelIF):
 
     Args:
         timesteps: T, the number of timesteps folded into the batch dimension.
-        levels, theta, surrogate, alpha, ste_mask: as in ``MultiLevelIF``.
+        levels, theta, surrogate, alpha, ste_mask: as in ``MultiLevelIF``; the
+            sigmoid surrogate is computed in its fast form (``fast=True``).
     """
 
     activity_kind = "neuron"
@@ -51,7 +64,12 @@ class SpikingNeuron(MultiLevelIF):
         ste_mask: bool = False,
     ) -> None:
         super().__init__(
-            levels=levels, theta=theta, surrogate=surrogate, alpha=alpha, ste_mask=ste_mask
+            levels=levels,
+            theta=theta,
+            surrogate=surrogate,
+            alpha=alpha,
+            ste_mask=ste_mask,
+            fast=True,
         )
         self.timesteps = check_timesteps(timesteps)
         self.activity_name: str | None = None
@@ -67,6 +85,39 @@ class SpikingNeuron(MultiLevelIF):
 
     def extra_repr(self) -> str:
         return f"timesteps={self.timesteps}, " + super().extra_repr()
+
+
+@dataclass(frozen=True)
+class SpikeSettings:
+    """How a spiking network makes its neurons.
+
+    ``barrier_surrogate`` is ``None`` without barriers (SEW) and ``"ste"`` (the
+    paper's choice) or ``"sigmoid"`` for Sparse networks.
+    """
+
+    timesteps: int
+    levels: int
+    theta: float = 1.0
+    alpha: float = 5.0
+    barrier_surrogate: str | None = None
+
+    def neuron(self) -> SpikingNeuron:
+        """A neuron of the network, trained with the sigmoid surrogate."""
+        return SpikingNeuron(self.timesteps, self.levels, self.theta, "sigmoid", self.alpha)
+
+    def residual_sum(self) -> ResidualSum:
+        """The residual sum, followed in a Sparse network by a barrier neuron.
+
+        The barrier's threshold is one spike (:data:`SPIKE_UNIT`): with one
+        timestep it outputs ``min(sum, N)`` for the non-negative integer sums
+        of spikes, whatever ``theta`` the other neurons use.
+        """
+        if self.barrier_surrogate is None:
+            return ResidualSum()
+        barrier = SpikingNeuron(
+            self.timesteps, self.levels, SPIKE_UNIT, self.barrier_surrogate, self.alpha
+        )
+        return ResidualSum(barrier)
 
 
 class ReLU(nn.ReLU):
@@ -102,6 +153,14 @@ class ResidualSum(nn.Module):
     def forward(self, branch: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
         total = branch + shortcut
         return total if self.after is None else self.after(total)
+
+
+def model_input(batch: torch.Tensor) -> torch.Tensor:
+    """A loader's batch as the networks take it: event frames ``[B, T, ...]`` become ``[T, B, ...]``.
+
+    Images ``[B, C, H, W]`` are returned as they are.
+    """
+    return batch.transpose(0, 1) if batch.dim() == 5 else batch
 
 
 def fold_time(x: torch.Tensor, timesteps: int) -> torch.Tensor:

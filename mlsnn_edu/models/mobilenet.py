@@ -30,8 +30,12 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from mlsnn_edu.models.layers import fold_time, mean_over_time, name_activity_layers
-from mlsnn_edu.models.resnet import SpikeSettings
+from mlsnn_edu.models.layers import (
+    SpikeSettings,
+    fold_time,
+    mean_over_time,
+    name_activity_layers,
+)
 
 # (expansion t, output channels c at width 64, blocks n, stride of the first block s)
 MOBILENETV2_STAGES = (

@@ -6,21 +6,23 @@ from collections.abc import Callable
 
 from torch import nn
 
-from mlsnn_edu._checks import check_alpha, check_choice, check_levels, check_theta, check_timesteps
+from mlsnn_edu.checks import (
+    check_alpha,
+    check_choice,
+    check_levels,
+    check_positive_int,
+    check_theta,
+    check_timesteps,
+)
+from mlsnn_edu.models.layers import SpikeSettings
 from mlsnn_edu.models.mobilenet import SpikingMobileNetV2
-from mlsnn_edu.models.resnet import RESNET18_BLOCKS, RESNET34_BLOCKS, ResNet, SpikeSettings
+from mlsnn_edu.models.resnet import RESNET18_BLOCKS, RESNET34_BLOCKS, ResNet
 from mlsnn_edu.models.vgg import VGG
 from mlsnn_edu.surrogate import SURROGATES
 
 RESNET_BLOCKS = {"resnet18": RESNET18_BLOCKS, "resnet34": RESNET34_BLOCKS}
 COMMON_OPTIONS = ("alpha", "theta")
 SPARSE_OPTIONS = (*COMMON_OPTIONS, "barrier_surrogate")
-
-
-def _check_positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
 
 
 def _check_options(name: str, options: dict, allowed: tuple[str, ...]) -> None:
@@ -130,10 +132,10 @@ def build_model(
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODEL_NAMES)}")
     return BUILDERS[name](
         name,
-        num_classes=_check_positive_int(num_classes, "num_classes"),
+        num_classes=check_positive_int(num_classes, "num_classes"),
         timesteps=timesteps,
         levels=levels,
-        width=_check_positive_int(width, "width"),
-        in_channels=_check_positive_int(in_channels, "in_channels"),
+        width=check_positive_int(width, "width"),
+        in_channels=check_positive_int(in_channels, "in_channels"),
         **options,
     )

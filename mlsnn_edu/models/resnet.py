@@ -11,8 +11,8 @@ They differ only in the activation and in what happens at the residual sum:
   :math:`[0, N]`, so the sum reaches :math:`[0, 2N]`, the next block's sum
   :math:`[0, 3N]`, ...: the spike avalanche.
 * Sparse-ResNet: the same sum followed by a barrier neuron, a multi-level IF
-  neuron trained with the straight-through estimator, so every block output is
-  back in :math:`[0, N]`.
+  neuron trained with the straight-through estimator whose threshold is one
+  spike, so every block output is back in :math:`[0, N]` spikes.
 
 A projection shortcut (when the shape changes) is a 1x1 convolution and batch
 norm; in the spiking networks it ends with a spiking neuron, as in SEW-ResNet,
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -31,7 +30,7 @@ from torch import nn
 from mlsnn_edu.models.layers import (
     ReLU,
     ResidualSum,
-    SpikingNeuron,
+    SpikeSettings,
     fold_time,
     mean_over_time,
     name_activity_layers,
@@ -39,34 +38,6 @@ from mlsnn_edu.models.layers import (
 
 RESNET18_BLOCKS = (2, 2, 2, 2)
 RESNET34_BLOCKS = (3, 4, 6, 3)
-
-
-@dataclass(frozen=True)
-class SpikeSettings:
-    """How a spiking ResNet makes its neurons.
-
-    ``barrier_surrogate`` is ``None`` for SEW-ResNet (no barrier) and
-    ``"ste"`` (the paper's choice) or ``"sigmoid"`` for Sparse-ResNet.
-    """
-
-    timesteps: int
-    levels: int
-    theta: float = 1.0
-    alpha: float = 5.0
-    barrier_surrogate: str | None = None
-
-    def neuron(self) -> SpikingNeuron:
-        """A neuron of the network, trained with the sigmoid surrogate."""
-        return SpikingNeuron(self.timesteps, self.levels, self.theta, "sigmoid", self.alpha)
-
-    def residual_sum(self) -> ResidualSum:
-        """The residual sum, followed by a barrier neuron in Sparse-ResNet."""
-        if self.barrier_surrogate is None:
-            return ResidualSum()
-        barrier = SpikingNeuron(
-            self.timesteps, self.levels, self.theta, self.barrier_surrogate, self.alpha
-        )
-        return ResidualSum(barrier)
 
 
 def conv3x3(in_channels: int, out_channels: int, stride: int = 1) -> nn.Conv2d:

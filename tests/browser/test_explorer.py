@@ -1,6 +1,6 @@
 """The Voilà explorers in Chromium: move T and N as a reader would, read what the page says.
 
-``python -m mlsnn_edu.explore`` (what ``mlsnn-edu explore`` runs) is started on
+``python -m mlsnn_edu explore`` (the ``mlsnn-edu explore`` command) is started on
 a free port of 127.0.0.1, the sliders are moved with the keyboard, and the
 numbers the page shows must be the ones the library computes.
 """
@@ -20,9 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from mlsnn_edu.activity_explorer import ActivityEnergy, activity_energy
+from mlsnn_edu.explorers import ActivityEnergy, QuantizationExplorer, activity_energy
 from mlsnn_edu.quantization import QuantizationError
-from mlsnn_edu.widgets import QuantizationExplorer
 
 from .conftest import ROOT, free_port
 
@@ -81,7 +80,7 @@ def start_explorer(chromium_executable: str, tmp_path: Path) -> Iterator[object]
         log = tmp_path / f"explorer-{name}.log"
         with log.open("w") as output:
             process = subprocess.Popen(
-                [sys.executable, "-m", "mlsnn_edu.explore", name, "--port", str(port)],
+                [sys.executable, "-m", "mlsnn_edu", "explore", name, "--port", str(port)],
                 cwd=ROOT,
                 stdout=output,
                 stderr=subprocess.STDOUT,

@@ -60,7 +60,7 @@ def test_sparse_resnet_on_cuda_channels_last_matches_the_cpu() -> None:
 
 
 def test_mixed_precision_training_resumes_on_cuda(tmp_path) -> None:
-    from mlsnn_edu.train import TrainConfig, fit
+    from mlsnn_edu.training import TrainConfig, fit
 
     settings = dict(
         model="sparse_resnet18",

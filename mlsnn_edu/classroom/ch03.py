@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 import torch
 
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.data.digits import digits_datasets
+from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import ReLU, mean_over_time
-from mlsnn_edu.monitor import SpikeMonitor
+from mlsnn_edu.monitor import SpikeMonitor, residual_sums
+from mlsnn_edu.settings import seed_everything
 
 MASS_TOLERANCE = 0.05  # relative
 
@@ -86,11 +89,6 @@ def check_events_and_mass(
 
 def sew_mass_above_n() -> float:
     """The reference answer of exercise 3.3, computed as the exercise describes."""
-    from mlsnn_edu.data.digits import digits_datasets
-    from mlsnn_edu.models import build_model
-    from mlsnn_edu.monitor import residual_sums
-    from mlsnn_edu.settings import seed_everything
-
     seed_everything(3)
     model = build_model("sew_resnet18", width=8, levels=4, timesteps=1, num_classes=10).train()
     test = digits_datasets()[1]

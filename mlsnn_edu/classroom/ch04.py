@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.data.digits import digits_datasets
+from mlsnn_edu.models import build_model
+from mlsnn_edu.monitor import residual_sums
+from mlsnn_edu.settings import seed_everything
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
 
 FACTOR_TOLERANCE = 0.02  # relative
@@ -61,11 +65,6 @@ def check_straight_through(function: type[torch.autograd.Function]) -> CheckResu
 
 def active_barrier_factor() -> float:
     """The reference answer of exercise 4.3, computed as the exercise describes."""
-    from mlsnn_edu.data.digits import digits_datasets
-    from mlsnn_edu.models import build_model
-    from mlsnn_edu.monitor import residual_sums
-    from mlsnn_edu.settings import seed_everything
-
     seed_everything(4)
     model = build_model(
         "sparse_resnet18",

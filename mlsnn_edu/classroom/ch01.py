@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import torch
 
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 from mlsnn_edu.neurons import multilevel_step
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
 

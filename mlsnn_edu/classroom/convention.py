@@ -208,3 +208,20 @@ def _chapter_number(text: str) -> str:
     if not match:
         raise AssignmentError(f"--chapters: expected chapter numbers such as 01 or 3, got {text!r}")
     return f"{int(match[1]):02d}"
+
+
+def clear_cell(cell: NotebookNode) -> None:
+    """Drop outputs, execution counts, the ``solution`` tag and all other cell metadata but tags."""
+    tags = [tag for tag in cell.get("metadata", {}).get("tags", []) if tag != SOLUTION_TAG]
+    cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
+    if cell.cell_type == "code":
+        cell.outputs = []
+        cell.execution_count = None
+
+
+def handout_metadata(notebook: NotebookNode) -> NotebookNode:
+    """The notebook metadata a hand-out keeps: the kernel and language, not the widget state."""
+    kept = ("kernelspec", "language_info")
+    return nbformat.from_dict(
+        {key: notebook.metadata[key] for key in kept if key in notebook.metadata}
+    )

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from tonic.functional import to_frame_numpy
 
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 from mlsnn_edu.data.dvs import EVENT_DTYPE, emulate_event_camera
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
 
 
 def _random_events(seed: int, count: int, size: tuple[int, int]) -> np.ndarray:
@@ -28,8 +29,6 @@ def check_events_to_frame(
 
     The reference is tonic's ``to_frame_numpy`` with one slice holding every event.
     """
-    from tonic.functional import to_frame_numpy
-
     name = "Exercise 7.1 (events to one frame)"
     for seed, sensor_size in ((0, (6, 4, 2)), (1, (9, 9, 2)), (2, (5, 7, 2))):
         events = _random_events(seed, 300, sensor_size[:2])

@@ -18,7 +18,7 @@ import copy
 import json
 import textwrap
 
-from mlsnn_edu.handouts.convention import BEGIN, AssignmentError, solution_blocks
+from mlsnn_edu.classroom.convention import BEGIN, AssignmentError, solution_blocks
 
 STUB_COMMENT = "# your code here"
 

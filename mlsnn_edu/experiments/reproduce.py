@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlsnn_edu.train import TrainConfig, Trainer
+from mlsnn_edu.training import TrainConfig, fit
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,7 @@ def experiment_config(
     dataset: str = "cifar10",
     configs_dir: str | Path = "configs",
     progress: bool = True,
+    download: bool = False,
 ) -> TrainConfig:
     """The training configuration of ``experiment``: quick settings, or its YAML file."""
     name = Path(experiment.config_name("digits" if quick else dataset)).stem
@@ -88,18 +89,14 @@ def experiment_config(
             **QUICK_SETTINGS,
         )
     path = Path(configs_dir) / experiment.config_name(dataset)
-    return TrainConfig.from_yaml(path, [f"progress={str(progress).lower()}"])
+    overrides = [f"progress={str(progress).lower()}", f"download={str(download).lower()}"]
+    return TrainConfig.from_yaml(path, overrides)
 
 
 def run_experiment(config: TrainConfig, experiment: Experiment) -> Result:
     """Train (or resume) one experiment and read its last epoch."""
     start = time.perf_counter()
-    trainer = Trainer(config)
-    try:
-        history = trainer.fit()
-    finally:
-        trainer.close()
-    last = history[-1]
+    last = fit(config).history[-1]
     total = last["activity"]["total"]
     return Result(
         experiment,
@@ -118,6 +115,7 @@ def run_experiments(
     dataset: str = "cifar10",
     configs_dir: str | Path = "configs",
     progress: bool = True,
+    download: bool = False,
 ) -> list[Result]:
     """Run every experiment (default: :data:`PAPER_EXPERIMENTS`) in turn.
 
@@ -133,6 +131,7 @@ def run_experiments(
             dataset=dataset,
             configs_dir=configs_dir,
             progress=progress,
+            download=download,
         )
         results.append(run_experiment(config, experiment))
     return results

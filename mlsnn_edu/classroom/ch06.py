@@ -6,6 +6,7 @@ import math
 import random
 from collections.abc import Callable
 
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 from mlsnn_edu.energy.counts import (
     MULTILEVEL_COSTS,
     SynapseGeometry,
@@ -16,7 +17,6 @@ from mlsnn_edu.energy.counts import (
 )
 from mlsnn_edu.energy.estimate import energy_by_kind
 from mlsnn_edu.energy.presets import get_preset
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
 
 
 def layer_accumulates(

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
-import tempfile
 import textwrap
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
 
-from mlsnn_edu.handouts.convention import (
-    SOLUTION_TAG,
+from mlsnn_edu.classroom.convention import (
     AssignmentError,
     Chapter,
+    clear_cell,
+    handout_metadata,
     load_chapters,
     required_exercises,
     solution_blocks,
 )
-from mlsnn_edu.handouts.stubs import stub_source
+from mlsnn_edu.classroom.nbgrader import nbgrader_source_notebook
+from mlsnn_edu.classroom.stubs import stub_source
+from mlsnn_edu.files import write_atomically
 
 EXPECTED_ERROR_TAG = "raises-exception"
 LIST_BEGIN = "<!-- BEGIN EXERCISE LIST (mlsnn-edu assignments list --update-page) -->"
@@ -39,23 +40,6 @@ def student_notebook(chapter: Chapter) -> NotebookNode:
             cell.metadata.setdefault("tags", []).append(EXPECTED_ERROR_TAG)
     student.metadata = handout_metadata(chapter.notebook)
     return student
-
-
-def clear_cell(cell: NotebookNode) -> None:
-    """Drop outputs, execution counts, the ``solution`` tag and all other cell metadata but tags."""
-    tags = [tag for tag in cell.get("metadata", {}).get("tags", []) if tag != SOLUTION_TAG]
-    cell.metadata = nbformat.from_dict({"tags": tags} if tags else {})
-    if cell.cell_type == "code":
-        cell.outputs = []
-        cell.execution_count = None
-
-
-def handout_metadata(notebook: NotebookNode) -> NotebookNode:
-    """The notebook metadata a hand-out keeps: the kernel and language, not the widget state."""
-    kept = ("kernelspec", "language_info")
-    return nbformat.from_dict(
-        {key: notebook.metadata[key] for key in kept if key in notebook.metadata}
-    )
 
 
 def exercise_problems(chapters: list[Chapter]) -> list[str]:
@@ -164,19 +148,6 @@ def assignments_readme(chapters: list[Chapter]) -> str:
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def build_assignments(
     notebooks: Path, output: Path, numbers: list[str] | None = None, nbgrader: bool = False
 ) -> list[Path]:
@@ -188,15 +159,13 @@ def build_assignments(
     chapters = load_chapters(notebooks, numbers)
     files = {output / f"{chapter.name}.ipynb": student_notebook(chapter) for chapter in chapters}
     if nbgrader:
-        from mlsnn_edu.handouts.nbgrader import nbgrader_source_notebook
-
         for chapter in chapters:
             source = output / "nbgrader" / "source" / chapter.name / f"{chapter.name}.ipynb"
             files[source] = nbgrader_source_notebook(chapter)
     texts = {path: nbformat.writes(notebook) + "\n" for path, notebook in files.items()}
     texts[output / "README.md"] = assignments_readme(chapters)
     for path, text in texts.items():
-        _write_atomically(path, text)
+        write_atomically(path, text)
     return list(texts)
 
 
@@ -209,7 +178,7 @@ def update_page(page: Path, listing: str) -> bool:
         raise AssignmentError(f"{page}: needs the lines {LIST_BEGIN} and {LIST_END}")
     new = f"{before}{LIST_BEGIN}\n\n{listing}\n{LIST_END}{after}"
     if new != text:
-        _write_atomically(page, new)
+        write_atomically(page, new)
     return new != text
 
 

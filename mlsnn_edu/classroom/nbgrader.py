@@ -9,7 +9,7 @@ Each exercise cell is split in two:
 - an *autograder tests* cell (``grade: true``, locked, 1 point): the checker
   call turned into ``assert check_...(...)``, because nbgrader awards the points
   when the test cell runs without an error and our checkers report a wrong
-  answer by returning a false :class:`~mlsnn_edu.exercises.CheckResult`.
+  answer by returning a false :class:`~mlsnn_edu.classroom.CheckResult`.
 
 Written by ``mlsnn-edu assignments build --nbgrader`` to
 ``OUTPUT/nbgrader/source/NN_name/NN_name.ipynb``, the layout of an nbgrader course folder.
@@ -24,8 +24,13 @@ import re
 import nbformat
 from nbformat import NotebookNode
 
-from mlsnn_edu.handouts.build import clear_cell, handout_metadata
-from mlsnn_edu.handouts.convention import AssignmentError, Chapter, Exercise
+from mlsnn_edu.classroom.convention import (
+    AssignmentError,
+    Chapter,
+    Exercise,
+    clear_cell,
+    handout_metadata,
+)
 
 SCHEMA_VERSION = 3  # nbgrader >= 0.6 reads it (checked with 0.9.6)
 

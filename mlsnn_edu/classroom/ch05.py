@@ -9,8 +9,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
-from mlsnn_edu.train import train_epoch
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.training import train_epoch
 
 
 def _tiny_problem(seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
@@ -29,7 +29,7 @@ def check_train_step(
 ) -> CheckResult:
     """Exercise 5.1: ``train_step(model, x, y, optimizer) -> loss``, one SGD step on cross-entropy.
 
-    The reference is the library's :func:`~mlsnn_edu.train.train_epoch` on a
+    The reference is the library's :func:`~mlsnn_edu.training.train_epoch` on a
     loader of that one batch. Before each call the gradients hold leftovers of
     an earlier backward pass, as they do inside a real training loop.
     """

@@ -1,4 +1,11 @@
-"""Checkers that the chapters' exercise cells call right after the reader's code.
+"""The classroom: checkers for the chapters' exercises, and the student hand-outs made from them.
+
+* ``ch01`` ... ``ch07``: the checkers each exercise cell calls right after the
+  reader's code (re-exported here: ``from mlsnn_edu.classroom import check_if_step``);
+* :mod:`~mlsnn_edu.classroom.convention`: how an exercise is marked in a chapter;
+* :mod:`~mlsnn_edu.classroom.stubs`: one solution cell to its student stub;
+* :mod:`~mlsnn_edu.classroom.handouts`: student notebooks, the exercise list, the answer key;
+* :mod:`~mlsnn_edu.classroom.nbgrader`: nbgrader source notebooks.
 
 The solution convention, shared by every chapter: an exercise is a markdown
 cell whose heading starts ``### Exercise`` followed by one code cell tagged
@@ -13,30 +20,30 @@ prints ``[pass]`` or ``[not yet]`` with a hint (never the answer) and returns a
 :class:`CheckResult`.
 """
 
-from mlsnn_edu.exercises._core import CheckResult, failed, passed
-from mlsnn_edu.exercises.ch01 import (
+from mlsnn_edu.classroom.ch01 import (
     check_if_step,
     check_potential_after_spike,
     check_sigmoid_surrogate,
 )
-from mlsnn_edu.exercises.ch02 import (
+from mlsnn_edu.classroom.ch02 import (
     check_level_count,
     check_levels_for_target_error,
     check_multilevel_step,
 )
-from mlsnn_edu.exercises.ch03 import check_events_and_mass, check_mass_above_n, check_sew_bound
-from mlsnn_edu.exercises.ch04 import (
+from mlsnn_edu.classroom.ch03 import check_events_and_mass, check_mass_above_n, check_sew_bound
+from mlsnn_edu.classroom.ch04 import (
     check_active_barrier_factor,
     check_straight_through,
     check_surrogate_passes,
 )
-from mlsnn_edu.exercises.ch05 import check_cosine_lr, check_train_step
-from mlsnn_edu.exercises.ch06 import (
+from mlsnn_edu.classroom.ch05 import check_cosine_lr, check_train_step
+from mlsnn_edu.classroom.ch06 import (
     check_break_even_rate,
     check_layer_accumulates,
     check_spike_units,
 )
-from mlsnn_edu.exercises.ch07 import check_events_for_change, check_events_to_frame
+from mlsnn_edu.classroom.ch07 import check_events_for_change, check_events_to_frame
+from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 
 __all__ = [
     "CheckResult",

@@ -1,0 +1,72 @@
+"""Argument checks shared by the library: one clear ``ValueError`` per bad input.
+
+Every message names the argument, the allowed range and the value received, so a
+reader who passes ``levels=0`` learns at once what went wrong and what to pass.
+Integers may be any integral type (``int``, ``numpy.int64``, a 0-d integer
+tensor); ``True`` and ``False`` are refused, since ``levels=True`` is a typo.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+#: The largest N the library accepts. The sigmoid surrogate costs one term per
+#: level, and no experiment of the paper goes beyond N = 8.
+MAX_LEVELS = 256
+
+
+def check_positive_int(value: object, name: str, *, maximum: int | None = None) -> int:
+    """``value`` must be an integer >= 1 (and <= ``maximum`` when given); returns it as ``int``."""
+    allowed = "an integer >= 1" + (f" and <= {maximum:,}" if maximum is not None else "")
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
+    if number < 1 or (maximum is not None and number > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return number
+
+
+def check_levels(levels: object, name: str = "levels") -> int:
+    """``levels`` (N, spikes per timestep) must be an integer in [1, :data:`MAX_LEVELS`]."""
+    return check_positive_int(levels, f"{name} (N)", maximum=MAX_LEVELS)
+
+
+def check_timesteps(timesteps: object, name: str = "timesteps") -> int:
+    """``timesteps`` (T) must be an integer >= 1."""
+    return check_positive_int(timesteps, f"{name} (T)")
+
+
+def check_positive_number(value: object, name: str, what: str = "") -> float:
+    """``value`` must be a finite real number > 0; returns it as ``float``."""
+    label = f"{name} ({what})" if what else name
+    if isinstance(value, (bool, str)):
+        raise ValueError(f"{label} must be a finite number > 0, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{label} must be a finite number > 0, got {value!r}") from None
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{label} must be a finite number > 0, got {value!r}")
+    return number
+
+
+def check_theta(theta: object, name: str = "theta") -> float:
+    """The firing threshold must be a finite number > 0."""
+    return check_positive_number(theta, name, "threshold")
+
+
+def check_alpha(alpha: object, name: str = "alpha") -> float:
+    """The surrogate's slope must be a finite number > 0."""
+    return check_positive_number(alpha, name, "surrogate slope")
+
+
+def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
+    """``value`` must be one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value

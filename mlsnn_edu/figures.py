@@ -1,0 +1,260 @@
+"""Every figure of the book and the command line, one function each.
+
+Each function takes an optional ``ax`` so a chapter can place figures side by
+side; without one it makes a new figure. Titles and axis labels are always
+set. The functions draw what the library measured; they compute nothing
+themselves:
+
+* neurons: :func:`plot_membrane_trace`, :func:`plot_staircase_and_surrogate`,
+  :func:`plot_quantizer`;
+* activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
+  :func:`plot_history`;
+* energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from mlsnn_edu.energy import ENERGY_KINDS, EnergyReport
+from mlsnn_edu.monitor import LayerActivity
+from mlsnn_edu.quantization import quantize
+from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=size, layout="constrained")
+    return ax
+
+
+def plot_membrane_trace(
+    currents: torch.Tensor,
+    potentials: torch.Tensor,
+    spikes: torch.Tensor,
+    *,
+    theta: float = 1.0,
+    ax: Axes | None = None,
+    title: str = "Membrane potential of an IF neuron",
+) -> Axes:
+    """Potential after each timestep (line), threshold (dashed), spikes (markers with their value)."""
+    ax = _axes(ax)
+    steps = torch.arange(1, len(currents) + 1)
+    ax.step(steps, currents, where="mid", color="tab:gray", alpha=0.6, label="input current I(t)")
+    ax.plot(steps, potentials, marker="o", color="tab:blue", label="v after reset")
+    ax.axhline(theta, color="tab:red", linestyle="--", label=r"threshold $\theta$")
+    fired = spikes > 0
+    ax.scatter(
+        steps[fired],
+        torch.full((int(fired.sum()),), theta),
+        marker="^",
+        s=80,
+        color="tab:red",
+        zorder=3,
+        label="spike",
+    )
+    for t, z in zip(steps[fired].tolist(), spikes[fired].tolist()):
+        if z > 1:
+            ax.annotate(
+                f"z={int(z)}", (t, theta), textcoords="offset points", xytext=(0, 8), ha="center"
+            )
+    ax.set(xlabel="timestep t", ylabel="value", title=title)
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_staircase_and_surrogate(
+    *,
+    levels: int,
+    theta: float = 1.0,
+    alphas: tuple[float, ...] = (2.0, 5.0, 10.0),
+    ax: Axes | None = None,
+) -> Axes:
+    """The staircase z(v) and the sigmoid surrogate derivative for several slopes alpha."""
+    ax = _axes(ax)
+    v = torch.linspace(-1.0, (levels + 1) * theta, 1201)
+    ax.plot(v, staircase(v, levels, theta), color="black", label="z(v) (forward)")
+    for alpha in alphas:
+        derivative = sigmoid_surrogate_derivative(v, levels, theta, alpha)
+        ax.plot(v, derivative, label=rf"surrogate dz/dv, $\alpha$={alpha:g}")
+    ax.set(
+        xlabel="membrane potential v",
+        ylabel="value",
+        title=f"Staircase and its surrogate (N={levels})",
+    )
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_quantizer(
+    *,
+    timesteps: int,
+    levels: int,
+    theta: float = 1.0,
+    input_range: tuple[float, float] = (-0.5, 4.5),
+    ax: Axes | None = None,
+) -> Axes:
+    """The (T, N) quantizer q(x) against the identity over ``input_range``."""
+    ax = _axes(ax)
+    x = torch.linspace(*input_range, 2001)
+    ax.plot(x, x, color="tab:gray", linestyle="--", label="identity")
+    ax.plot(
+        x,
+        quantize(x, timesteps=timesteps, levels=levels, theta=theta),
+        color="tab:blue",
+        label=f"q(x), T={timesteps}, N={levels}",
+    )
+    ax.set(
+        xlabel="input current x",
+        ylabel="rate-coded output q(x)",
+        title=f"{levels * timesteps + 1} levels: T={timesteps}, N={levels}, theta={theta:g}",
+    )
+    ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+# --- activity and training ------------------------------------------------------------
+
+
+def plot_activity(
+    summaries: Mapping[str, Mapping[str, LayerActivity]],
+    ax: Axes | None = None,
+    field: str = "events",
+    log: bool = False,
+) -> Axes:
+    """Grouped bars of ``field`` ("events", "mass" or "max_value") per layer, one colour per model.
+
+    ``summaries`` maps a label to a :meth:`~mlsnn_edu.monitor.SpikeMonitor.summary`.
+    """
+    if field not in ("events", "mass", "max_value"):
+        raise ValueError(f"field must be one of 'events', 'mass', 'max_value', got {field!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, 3.5))
+    layers = list(next(iter(summaries.values()), {}))
+    bar = 0.8 / max(len(summaries), 1)
+    for index, (model, summary) in enumerate(summaries.items()):
+        heights = [getattr(summary[n], field) if n in summary else 0.0 for n in layers]
+        ax.bar([i + index * bar for i in range(len(layers))], heights, width=bar, label=model)
+    ax.set_xticks([i + 0.4 - bar / 2 for i in range(len(layers))])
+    ax.set_xticklabels(layers, rotation=90, fontsize=7)
+    labels = {
+        "events": "spike events per sample",
+        "mass": "spike mass per sample",
+        "max_value": "largest value",
+    }
+    ax.set_ylabel(labels[field])
+    ax.set_xlabel("layer (forward order)")
+    ax.set_title(f"{labels[field].capitalize()} per layer")
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_gradient_norms(
+    history: dict[str, list[float]],
+    *,
+    ax: Axes | None = None,
+    blocks: list[str] | None = None,
+    smooth: int = 1,
+    title: str = "Gradient norm per block",
+) -> Axes:
+    """One line per block over training steps (log scale), from a recorder's ``history``.
+
+    With ``smooth`` > 1 each point is the mean of the last ``smooth`` steps.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    for name in blocks or list(history):
+        norms = torch.tensor(history[name], dtype=torch.float64)
+        window = min(max(smooth, 1), len(norms))
+        if window > 1:
+            norms = norms.unfold(0, window, 1).mean(dim=1)
+        ax.plot(range(window, window + len(norms)), norms.tolist(), label=name)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step (backward pass)")
+    ax.set_ylabel("gradient L2 norm")
+    ax.set_title(title)
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_history(history: list[dict]) -> Figure:
+    """Loss and accuracy per epoch (train and test) side by side, from a trainer's history.
+
+    Returns the figure.
+    """
+    epochs = [r["epoch"] for r in history]
+    figure, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for split in ("train", "test"):
+        loss_ax.plot(epochs, [r[f"{split}_loss"] for r in history], marker="o", label=split)
+        accuracy_ax.plot(
+            epochs, [100 * r[f"{split}_accuracy"] for r in history], marker="o", label=split
+        )
+    loss_ax.set(title="Cross-entropy loss per epoch", xlabel="epoch", ylabel="loss")
+    accuracy_ax.set(title="Accuracy per epoch", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (loss_ax, accuracy_ax):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+# --- energy ----------------------------------------------------------------------
+
+
+KIND_COLOURS = {
+    "operations": "tab:blue",
+    "addressing": "tab:cyan",
+    "weights": "tab:orange",
+    "potentials": "tab:red",
+    "biases": "tab:purple",
+    "io": "tab:gray",
+}
+
+
+def _stacked(ax: Axes, labels: list[str], parts: list[dict[str, float]], scale: float) -> None:
+    bottoms = [0.0] * len(labels)
+    positions = range(len(labels))
+    for kind in ENERGY_KINDS:
+        heights = [part[kind] / scale for part in parts]
+        ax.bar(positions, heights, bottom=bottoms, color=KIND_COLOURS[kind], label=kind)
+        bottoms = [b + h for b, h in zip(bottoms, heights)]
+    ax.set_xticks(list(positions), labels)
+
+
+def plot_layer_energy(report: EnergyReport, *, ax: Axes | None = None) -> Axes:
+    """Energy of every layer of ``report`` (nJ per inference), stacked by kind."""
+    if ax is None:
+        _, ax = plt.subplots(
+            figsize=(max(6.0, 0.25 * len(report.layers)), 3.5), layout="constrained"
+        )
+    _stacked(ax, [row.name for row in report.layers], [row.energy for row in report.layers], 1e3)
+    ax.tick_params(axis="x", labelrotation=90, labelsize="x-small")
+    ax.set(
+        xlabel="layer",
+        ylabel="energy per inference (nJ)",
+        title=f"Energy per layer: {report.label()}",
+    )
+    ax.legend(fontsize="small", ncols=2)
+    return ax
+
+
+def plot_energy_comparison(
+    reports: Mapping[str, EnergyReport],
+    *,
+    ax: Axes | None = None,
+    title: str = "Energy per inference",
+) -> Axes:
+    """One stacked bar per network (uJ per inference), split by kind."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 * len(reports) + 2.5, 3.5), layout="constrained")
+    _stacked(ax, list(reports), [report.by_kind() for report in reports.values()], 1e6)
+    ax.set(xlabel="network", ylabel="energy per inference (uJ)", title=title)
+    ax.legend(fontsize="small")
+    return ax

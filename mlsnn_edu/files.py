@@ -1,0 +1,102 @@
+"""Writing files so that no reader ever sees half of one, with the permissions the umask gives.
+
+:func:`write_atomically` writes to a temporary file beside the target, then
+renames it over the target: a run killed while writing leaves the previous
+file intact. The temporary file is created like any ``open(path, "w")`` would
+create it, so the result is readable by others when the umask says so
+(``tempfile.mkstemp`` would make every file 0600).
+
+:func:`check_output_dir` and :func:`check_output_file` look at an output path
+*before* any long work starts, and name what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+
+
+def write_atomically(path: str | Path, content: str | bytes | Callable[[Path], None]) -> Path:
+    """Write ``content`` (text, bytes, or a function that writes a given path) to ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # the suffix stays last, so writers that read the format from it (matplotlib) still can
+    temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
+    try:
+        if callable(content):
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            content(temporary)
+        else:
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def check_output_dir(path: str | Path, name: str) -> Path:
+    """Make sure ``path`` is, or can become, a folder this process can write into.
+
+    An existing folder gets a probe file written and removed; a missing one
+    needs its nearest existing parent to be a writable folder (it is not
+    created here, so a run that fails later leaves nothing behind). A
+    read-only place fails now rather than after an hour of training. Raises
+    ``ValueError`` naming ``name`` and the reason.
+    """
+    text = str(path).strip()
+    if not text:
+        raise ValueError(f"{name} must name a folder, got an empty path")
+    folder = Path(text).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name} {folder} is a file, not a folder: choose another path")
+    if folder.is_dir():
+        try:
+            probe = folder / f".write-probe-{secrets.token_hex(4)}"
+            probe.touch()
+            probe.unlink()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise ValueError(
+                f"{name} {folder} cannot be written ({reason}): choose a writable folder"
+            ) from None
+        return folder
+    # Create the missing folders to prove it can be done, then remove them again.
+    missing = [folder.absolute()]
+    while not missing[-1].parent.exists():
+        missing.append(missing[-1].parent)
+    if not missing[-1].parent.is_dir():
+        raise ValueError(f"{name} {folder} cannot be created: {missing[-1].parent} is a file")
+    try:
+        folder.mkdir(parents=True)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ValueError(
+            f"{name} {folder} cannot be created ({reason}): choose a writable folder"
+        ) from None
+    for created in missing:
+        created.rmdir()
+    return folder
+
+
+def check_output_file(path: str | Path, name: str, suffixes: tuple[str, ...] = ()) -> Path:
+    """Make sure ``path`` can be written as a file (with one of ``suffixes`` when given)."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ValueError(
+            f"{name} {target} is a folder: give a file name, e.g. {target / 'plot.png'}"
+        )
+    if suffixes and target.suffix.lower() not in suffixes:
+        raise ValueError(
+            f"{name} {target} must end in one of {', '.join(suffixes)} (the image format)"
+        )
+    check_output_dir(target.parent, f"the folder of {name}")
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ValueError(f"{name} {target} exists and cannot be overwritten")
+    return target

@@ -1,1 +1,0 @@
-"""The machinery behind ``mlsnn-edu assignments``: see :mod:`mlsnn_edu.assignments`."""

@@ -1,0 +1,31 @@
+"""Training: the loop chapter 5 builds, and the trainer that runs the paper's experiments.
+
+* :mod:`~mlsnn_edu.training.loop`: one epoch and evaluation (what chapter 5 writes by hand);
+* :mod:`~mlsnn_edu.training.config`: :class:`TrainConfig`, YAML configs and overrides;
+* :mod:`~mlsnn_edu.training.checkpoint`: atomic, code-free checkpoints and the run lock;
+* :mod:`~mlsnn_edu.training.resources`: will a run fit in memory?
+* :mod:`~mlsnn_edu.training.trainer`: :class:`Trainer` (schedule, checkpoints, resume, DDP, logs).
+"""
+
+from mlsnn_edu.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from mlsnn_edu.training.config import ConfigError, TrainConfig, apply_overrides
+from mlsnn_edu.training.loop import EpochStats, NonFiniteError, evaluate, train_epoch
+from mlsnn_edu.training.trainer import Trainer, build_network, cosine_lr, fit, load_trained
+
+__all__ = [
+    "CheckpointError",
+    "ConfigError",
+    "EpochStats",
+    "NonFiniteError",
+    "TrainConfig",
+    "Trainer",
+    "apply_overrides",
+    "build_network",
+    "cosine_lr",
+    "evaluate",
+    "fit",
+    "load_checkpoint",
+    "load_trained",
+    "save_checkpoint",
+    "train_epoch",
+]
