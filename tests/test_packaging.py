@@ -1,4 +1,4 @@
-"""Packaging promises: environment.yml reaches every dependency; the command runs."""
+"""Packaging promises: environment.yml reaches every dependency, the lock pins them, the command runs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import tomllib
 import yaml
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (requires-python allows it): the same parser, packaged
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +63,23 @@ def test_python_dash_m_and_console_script_give_help() -> None:
         assert result.returncode == 0, result.stderr
         for subcommand in ("train", "evaluate", "activity", "energy", "reproduce"):
             assert subcommand in result.stdout
+
+
+def requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[\s]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_the_lock_pins_every_dependency_and_the_set_up_uses_it() -> None:
+    """A fresh machine installs the versions the committed notebooks were executed with."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("_", "-")] = version
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    for requirement in wanted:
+        if "python_version" in requirement:
+            continue  # a back-port the lock's Python does not need
+        assert pins.get(requirement_name(requirement)), f"{requirement} is not pinned"
+    assert "-c requirements-lock.txt" in (ROOT / "tools" / "setup-env.sh").read_text()

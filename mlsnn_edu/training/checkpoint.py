@@ -40,13 +40,13 @@ IDENTITY_FIELDS = (
 RESUME_FIXED_FIELDS = ("optimizer", "batch_size", "train_subset", "seed")
 #: What a checkpoint must hold, and the type of each entry.
 CHECKPOINT_ENTRIES = {
-    "config": dict,
-    "epoch": int,
-    "model": dict,
-    "optimizer": dict,
-    "scheduler": dict,
-    "rng": dict,
-    "history": list,
+    "config": (dict, "a mapping"),
+    "epoch": (int, "an integer"),
+    "model": (dict, "a mapping"),
+    "optimizer": (dict, "a mapping"),
+    "scheduler": (dict, "a mapping"),
+    "rng": (dict, "a mapping"),
+    "history": (list, "a list"),
 }
 
 
@@ -113,33 +113,32 @@ def load_checkpoint(path: str | Path) -> dict:
         raise CheckpointError(
             f"{path} is not an mlsnn-edu checkpoint (expected format {CHECKPOINT_FORMAT!r})"
         )
-    for entry, kind in CHECKPOINT_ENTRIES.items():
+    for entry, (kind, described) in CHECKPOINT_ENTRIES.items():
         if not isinstance(payload.get(entry), kind):
             found = "missing" if entry not in payload else f"a {type(payload[entry]).__name__}"
             raise CheckpointError(
-                f"{path} is damaged: its {entry!r} entry should be a {kind.__name__}, "
-                f"but is {found}"
+                f"{path} is damaged: its {entry!r} entry should be {described}, but is {found}"
             )
     return payload
 
 
 def check_same_identity(saved: dict, current: dict, path: Path) -> None:
     """Refuse to resume a checkpoint written for another network, dataset or data order."""
-    differing = [name for name in IDENTITY_FIELDS if saved.get(name) != current[name]]
-    if differing:
-        details = ", ".join(f"{n}: {saved.get(n)!r} there, {current[n]!r} here" for n in differing)
-        raise CheckpointError(
-            f"the checkpoint {path} belongs to another run ({details}). "
-            "Use another out_dir, or resume=false to overwrite it."
-        )
-    fixed = [name for name in RESUME_FIXED_FIELDS if saved.get(name) != current[name]]
-    if fixed:
-        details = ", ".join(f"{n}: {saved.get(n)!r} there, {current[n]!r} here" for n in fixed)
-        raise CheckpointError(
-            f"cannot resume {path} with a different {' / '.join(fixed)} ({details}): the "
-            "optimizer's state and the order of the data depend on it. Keep the saved "
-            "value, or start a new run (another out_dir, or resume=false)."
-        )
+    advice = {
+        IDENTITY_FIELDS: "it belongs to another run. Use another out_dir, or resume=false "
+        "to overwrite it.",
+        RESUME_FIXED_FIELDS: "the optimizer's state and the order of the data depend on "
+        "them. Keep the saved values, or start a new run (another out_dir, or resume=false).",
+    }
+    for fields, why in advice.items():
+        differing = [name for name in fields if saved.get(name) != current[name]]
+        if differing:
+            details = ", ".join(
+                f"{n}: {saved.get(n)!r} there, {current[n]!r} here" for n in differing
+            )
+            raise CheckpointError(
+                f"cannot resume {path} with a different {' / '.join(differing)} ({details}): {why}"
+            )
 
 
 class RunLock:
