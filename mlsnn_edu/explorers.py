@@ -14,13 +14,14 @@ recomputes everything, so tests need neither a kernel nor a browser.
 
 from __future__ import annotations
 
-import base64
 import html
-import io
+import json
+import os
 import signal
 import subprocess
 import sys
 import tempfile
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -32,25 +33,83 @@ import torch
 from IPython import get_ipython
 from IPython.display import clear_output, display
 
+from mlsnn_edu.checks import check_levels, check_positive_int, check_theta, check_timesteps
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.energy import calibrate_batch_norm, estimate_energy
-from mlsnn_edu.figures import plot_activity, plot_quantizer
+from mlsnn_edu.figures import plot_activity
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.quantization import QuantizationError, quantization_error
 
+# --- pages that compute by themselves: HTML, SVG and a little JavaScript --------------------
+
+ASSETS = Path(__file__).with_name("explorer_assets")
+#: Voila's lab page minus its CDN stylesheets (explorer_assets/voila/templates/).
+VOILA_TEMPLATE = "mlsnn-offline"
+STYLE = """<style>
+.mlsnn-explorer { font-family: sans-serif; font-size: 0.9rem; margin: 0.5rem 0 1rem; }
+.mlsnn-explorer .mlsnn-controls { display: flex; flex-wrap: wrap; gap: 0.4rem 1.5rem; }
+.mlsnn-explorer label { display: inline-flex; align-items: center; gap: 0.4rem; }
+.mlsnn-explorer output { min-width: 2.5em; font-variant-numeric: tabular-nums; }
+.mlsnn-explorer .mlsnn-summary span { font-variant-numeric: tabular-nums; }
+.mlsnn-explorer svg { max-width: 100%; height: auto; background: white; }
+</style>"""
+
+
+def _slider(name: str, label: str, low: float, high: float, step: float, value: float) -> str:
+    """A labelled range input (keyboard and mouse) with its value shown beside it."""
+    return (
+        f'<label>{html.escape(label)} <input type="range" name="{name}" min="{low}" '
+        f'max="{high}" step="{step}" value="{value}" aria-label="{html.escape(label)}">'
+        f'<output data-for="{name}">{value}</output></label>'
+    )
+
+
+def _page_widget(
+    kind: str, controls: list[str], summary: str, script: str, data: dict[str, str], alt: str
+) -> str:
+    """The HTML of a self-computing explorer: controls, numbers, a figure, and its script."""
+    root = f"mlsnn-{kind}-{uuid.uuid4().hex[:12]}"
+    attributes = " ".join(
+        f"data-{key}='{html.escape(value, quote=True)}'" for key, value in data.items()
+    )
+    return (
+        f'{STYLE}<div class="mlsnn-explorer mlsnn-{kind}" id="{root}" {attributes}>'
+        f'<div class="mlsnn-controls">{"".join(controls)}</div>'
+        f'<p class="mlsnn-summary">{summary}</p>'
+        f'<svg role="img" aria-label="{html.escape(alt)}" viewBox="0 0 640 320" '
+        f'xmlns="http://www.w3.org/2000/svg"></svg></div>'
+        f'<script data-root="{root}">'
+        f"{(ASSETS / script).read_text(encoding='utf-8')}</script>"
+    )
+
+
 # --- chapter 2: the quantizer ----------------------------------------------------------------
 
-LABEL_STYLE = {"description_width": "initial"}
+#: (name, label, minimum, maximum, step) of each slider of the quantization explorer.
+QUANTIZATION_SLIDERS = (
+    ("timesteps", "T (timesteps)", 1, 8, 1),
+    ("levels", "N (levels)", 1, 16, 1),
+    ("theta", "θ (threshold)", 0.1, 2.0, 0.05),
+    ("low", "inputs from", -2.0, 10.0, 0.1),
+    ("high", "inputs to", -2.0, 10.0, 0.1),
+)
 
 
 class QuantizationExplorer:
-    """Sliders for T, N, theta and the input range; redraws the quantizer and its error.
+    r"""T, N, :math:`\theta` and the input range against the quantizer's levels and error.
 
-    The inputs are taken as uniform over the chosen range (a dense grid of
-    ``samples`` points), so ``result.mse`` is the mean squared error
-    :math:`\\mathbb{E}[(q(x) - x)^2]` under that distribution and
+    The inputs are taken as uniform over the chosen range (``samples`` evenly
+    spaced points), so ``result.mse`` is the mean squared error
+    :math:`\mathbb{E}[(q(x) - x)^2]` under that distribution and
     ``result.max_abs`` the largest error on the range.
+
+    Shown in a notebook, the book or ``mlsnn-edu explore``, the explorer is a
+    page that computes by itself: its sliders redraw the staircase and the
+    numbers in the browser, with no kernel (``explorer_assets/quantization.js``
+    writes the same formula in JavaScript; the browser tests hold the two
+    equal). In code, :meth:`set` moves the sliders and ``result`` is the
+    library's :func:`~mlsnn_edu.quantization.quantization_error`.
     """
 
     def __init__(
@@ -61,75 +120,68 @@ class QuantizationExplorer:
         input_range: tuple[float, float] = (0.0, 4.0),
         samples: int = 4001,
     ) -> None:
-        self.samples = samples
-        self.timesteps = widgets.IntSlider(
-            value=timesteps, min=1, max=8, description="T (timesteps)", style=LABEL_STYLE
-        )
-        self.levels = widgets.IntSlider(
-            value=levels, min=1, max=16, description="N (levels)", style=LABEL_STYLE
-        )
-        self.theta = widgets.FloatSlider(
-            value=theta, min=0.1, max=2.0, step=0.05, description="theta", style=LABEL_STYLE
-        )
-        self.input_range = widgets.FloatRangeSlider(
-            value=input_range, min=-2.0, max=10.0, step=0.1, description="inputs", style=LABEL_STYLE
-        )
-        self.summary = widgets.HTML()
-        self.figure_image = widgets.HTML()
+        self.samples = check_positive_int(samples, "samples")
+        self.settings: dict[str, float] = {}
         self.result: QuantizationError
-        self.figure = None
-        for slider in (self.timesteps, self.levels, self.theta, self.input_range):
-            slider.observe(self._update, names="value")
-        self.widget = widgets.VBox(
-            [
-                widgets.HBox([self.timesteps, self.levels]),
-                widgets.HBox([self.theta, self.input_range]),
-                self.summary,
-                self.figure_image,
-            ]
+        self.set(timesteps=timesteps, levels=levels, theta=theta, input_range=input_range)
+
+    def set(self, **changes) -> QuantizationError:
+        """Move sliders in code (``timesteps``, ``levels``, ``theta``, ``input_range``); returns the result."""
+        settings = dict(self.settings)
+        if "input_range" in changes:
+            low, high = changes.pop("input_range")
+            changes.update(low=low, high=high)
+        unknown = set(changes) - {name for name, *_ in QUANTIZATION_SLIDERS}
+        if unknown:
+            raise ValueError(
+                f"unknown setting(s) {sorted(unknown)}; the sliders are T, N, theta, input_range"
+            )
+        settings.update(changes)
+        settings["timesteps"] = check_timesteps(settings["timesteps"])
+        settings["levels"] = check_levels(settings["levels"])
+        settings["theta"] = check_theta(settings["theta"])
+        if not float(settings["low"]) < float(settings["high"]):
+            raise ValueError(f"input_range must go up, got ({settings['low']}, {settings['high']})")
+        self.settings = settings
+        self.result = quantization_error(
+            self.inputs(),
+            timesteps=settings["timesteps"],
+            levels=settings["levels"],
+            theta=settings["theta"],
         )
-        self._update()
+        return self.result
 
     def inputs(self) -> torch.Tensor:
         """The grid of input values the error is measured on."""
-        low, high = self.input_range.value
-        return torch.linspace(low, high, self.samples, dtype=torch.float64)
-
-    def _update(self, change: object = None) -> None:
-        settings = dict(
-            timesteps=self.timesteps.value, levels=self.levels.value, theta=self.theta.value
+        return torch.linspace(
+            self.settings["low"], self.settings["high"], self.samples, dtype=torch.float64
         )
-        self.result = quantization_error(self.inputs(), **settings)
-        self.summary.value = (
+
+    def alt_text(self) -> str:
+        s = self.settings
+        return (
+            f"Staircase of the quantizer with T={s['timesteps']}, N={s['levels']}, theta={s['theta']:g} "
+            f"against the identity line, for inputs from {s['low']:g} to {s['high']:g}"
+        )
+
+    def _repr_html_(self) -> str:
+        controls = [
+            _slider(name, label, low, high, step, self.settings[name])
+            for name, label, low, high, step in QUANTIZATION_SLIDERS
+        ]
+        summary = (
             f"<b>levels</b>: <span class='levels'>{self.result.levels}</span> &nbsp; "
             f"<b>mean squared error</b>: <span class='mse'>{self.result.mse:.5f}</span> &nbsp; "
             f"<b>max error</b>: <span class='max-error'>{self.result.max_abs:.4f}</span>"
         )
-        if self.figure is not None:
-            plt.close(self.figure)
-        ax = plot_quantizer(input_range=self.input_range.value, **settings)
-        self.figure = ax.figure
-        plt.close(self.figure)  # shown as an image in the widget, never on its own
-        alt = (
-            f"Staircase of the quantizer with T={settings['timesteps']}, N={settings['levels']}, "
-            f"theta={settings['theta']:g} against the identity line"
+        data = {"settings": json.dumps({**self.settings, "samples": self.samples})}
+        return _page_widget(
+            "quantization", controls, summary, "quantization.js", data, self.alt_text()
         )
-        self.figure_image.value = figure_as_img(self.figure, alt)
-
-    def _ipython_display_(self) -> None:
-        display(self.widget)
-
-
-def figure_as_img(figure, alt: str) -> str:
-    """An ``<img>`` tag holding ``figure`` as an inline PNG, with alt text for screen readers."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=80)
-    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
 
 
 def quantization_explorer(**kwargs) -> QuantizationExplorer:
-    """Build the chapter 2 explorer: ``display(quantization_explorer())`` or just leave it last in a cell."""
+    """Build the chapter 2 explorer; leave it last in a cell to show it."""
     return QuantizationExplorer(**kwargs)
 
 
@@ -245,6 +297,81 @@ def activity_explorer(**kwargs) -> ActivityEnergyExplorer:
     return ActivityEnergyExplorer(**kwargs)
 
 
+class ActivityEnergyGrid:
+    """The activity and energy explorer as a page that needs no kernel: a precomputed grid.
+
+    The library measures every network, T and N of the grid when the grid is
+    built (:func:`activity_energy`, the live explorer's own measurement); the
+    page's sliders only choose which point to show
+    (``explorer_assets/activity_grid.js``). ``points[network, T, N]`` holds each
+    point's :class:`ActivityEnergy`.
+    """
+
+    def __init__(
+        self,
+        timesteps: range = range(1, 5),
+        levels: range = range(1, 9),
+        *,
+        width: int = 8,
+        samples: int = 16,
+        start: tuple[str, int, int] = ("sparse_resnet18", 1, 4),
+    ) -> None:
+        self.timesteps, self.levels, self.start = timesteps, levels, start
+        self.points: dict[tuple[str, int, int], ActivityEnergy] = {}
+        self.layer_events: dict[tuple[str, int, int], list[float]] = {}
+        for network in NETWORKS.values():
+            for t in timesteps:
+                for n in levels:
+                    result, summary = _measure(network, t, n, width, samples, 0)
+                    self.points[network, t, n] = result
+                    self.layer_events[network, t, n] = [a.events for a in summary.values()]
+        self.layers = list(_measure(start[0], 1, 1, width, samples, 0)[1])
+
+    def _repr_html_(self) -> str:
+        network, t, n = self.start
+        labels = {name: label for label, name in NETWORKS.items()}
+        grid = {
+            "layers": self.layers,
+            "labels": labels,
+            "points": {
+                f"{key[0]}|{key[1]}|{key[2]}": {
+                    **vars(point),
+                    "layer_events": self.layer_events[key],
+                }
+                for key, point in self.points.items()
+            },
+            "maxima": {
+                name: [max(events) for key, events in self.layer_events.items() if key[0] == name]
+                for name in labels
+            },
+        }
+        radios = "".join(
+            f'<label><input type="radio" name="network" value="{name}"'
+            f"{' checked' if name == network else ''}> {label}</label>"
+            for label, name in NETWORKS.items()
+        )
+        controls = [
+            f'<span role="radiogroup" aria-label="network">{radios}</span>',
+            _slider("timesteps", "T (timesteps)", min(self.timesteps), max(self.timesteps), 1, t),
+            _slider("levels", "N (levels)", min(self.levels), max(self.levels), 1, n),
+        ]
+        point = self.points[self.start]
+        summary = (
+            f"per digit: <b>spike events</b> <span class='events'>{point.events:,.0f}</span>"
+            f" &nbsp; <b>spike mass</b> <span class='mass'>{point.mass:,.0f}</span>"
+            f" &nbsp; <b>events at sum1</b> <span class='sum1'>{point.sum1_events:,.0f}</span>"
+            f" &nbsp; <b>energy</b> <span class='energy'>{point.energy_uj:.2f}</span> µJ"
+        )
+        alt = f"Bar chart of the spike events per digit in each layer of {labels[network]}, T={t}, N={n}"
+        data = {"grid": json.dumps(grid, separators=(",", ":"))}
+        return _page_widget("activity", controls, summary, "activity_grid.js", data, alt)
+
+
+def activity_grid(**kwargs) -> ActivityEnergyGrid:
+    """The activity and energy explorer for the static book: leave it last in a cell."""
+    return ActivityEnergyGrid(**kwargs)
+
+
 # --- the explorers as a web app (Voila) -----------------------------------------------------
 
 EXPLORERS: dict[str, tuple[str, str]] = {
@@ -254,10 +381,8 @@ EXPLORERS: dict[str, tuple[str, str]] = {
         "is a staircase with N·T + 1 levels and step θ/T on [0, N·θ]. The line above "
         "the plot gives the number of levels and the error of the staircase against "
         "the identity, for inputs spread evenly over the chosen range "
-        "(chapter 2 of the book).",
-        # inline: the figure must reach the page even when MPLBACKEND=Agg is set
-        "%matplotlib inline\nfrom mlsnn_edu.explorers import quantization_explorer\n\n"
-        "quantization_explorer()",
+        "(chapter 2 of the book). The page computes by itself: the kernel only builds it.",
+        "from mlsnn_edu.explorers import quantization_explorer\n\nquantization_explorer()",
     ),
     "activity": (
         "# What T and N cost: spikes and energy\n\n"
@@ -267,6 +392,7 @@ EXPLORERS: dict[str, tuple[str, str]] = {
         "spike events and spike mass per digit over all layers, the events at the "
         "second residual sum, and the analytical energy estimate; the plot gives the "
         "events layer by layer. Each new setting takes a few seconds to compute.",
+        # inline: the figure must reach the page whatever backend the environment sets
         "%matplotlib inline\nfrom mlsnn_edu.explorers import activity_explorer\n\n"
         "activity_explorer()",
     ),
@@ -305,6 +431,7 @@ def voila_command(notebook: Path, port: int, open_browser: bool = False) -> list
         f"--port={port}",
         "--Voila.port_retries=0",  # fail rather than silently move to another port
         "--theme=light",
+        f"--template={VOILA_TEMPLATE}",  # found through voila_environment()'s JUPYTER_PATH
         # jupytext's JupyterLab extension (installed with jupytext) is built for a
         # newer JupyterLab than Voila's page and fails to load there.
         "--VoilaConfiguration.extension_denylist=jupyterlab-jupytext",
@@ -313,6 +440,12 @@ def voila_command(notebook: Path, port: int, open_browser: bool = False) -> list
     if not open_browser:
         command.append("--no-browser")
     return command
+
+
+def voila_environment() -> dict[str, str]:
+    """The environment Voilà runs in: our template folder first on ``JUPYTER_PATH``."""
+    paths = [str(ASSETS), *filter(None, [os.environ.get("JUPYTER_PATH")])]
+    return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -327,7 +460,9 @@ def serve_explorer(name: str, port: int, open_browser: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="mlsnn-edu-explore-") as folder:
         notebook = write_explorer_notebook(name, Path(folder) / f"{name}.ipynb")
         print(f"serving the {name} explorer at http://127.0.0.1:{port} (Ctrl+C stops)")
-        voila = subprocess.Popen(voila_command(notebook, port, open_browser=open_browser))
+        voila = subprocess.Popen(
+            voila_command(notebook, port, open_browser=open_browser), env=voila_environment()
+        )
         try:
             return voila.wait()
         except KeyboardInterrupt:

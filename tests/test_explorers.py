@@ -7,6 +7,7 @@ Serving the app and moving its sliders in a browser is tests/browser/test_explor
 from __future__ import annotations
 
 import argparse
+import html
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from mlsnn_edu.cli import add_explore_arguments, explore_command
 from mlsnn_edu.explorers import (
     ActivityEnergyExplorer,
     activity_energy,
+    activity_grid,
     explorer_notebook,
     quantization_explorer,
     serve_explorer,
@@ -36,37 +38,57 @@ def uniform_grid_error(low, high, samples, timesteps, levels, theta):
     return np.mean((q - x) ** 2), np.max(np.abs(q - x))
 
 
-def test_moving_sliders_updates_levels_and_errors() -> None:
+def test_moving_sliders_in_code_recomputes_levels_and_errors() -> None:
     explorer = quantization_explorer(timesteps=1, levels=4, theta=1.0, input_range=(0.0, 4.0))
     assert explorer.result.levels == 5
     before = explorer.result.mse
 
-    explorer.timesteps.value = 3
+    explorer.set(timesteps=3)
     assert explorer.result.levels == 13
     mse, max_abs = uniform_grid_error(0.0, 4.0, explorer.samples, 3, 4, 1.0)
     assert np.isclose(explorer.result.mse, mse) and np.isclose(explorer.result.max_abs, max_abs)
     assert explorer.result.mse < before
 
-    explorer.levels.value = 2
-    explorer.theta.value = 0.5
-    assert explorer.result.levels == 7
+    result = explorer.set(levels=2, theta=0.5)
+    assert result == explorer.result and result.levels == 7
     mse, _ = uniform_grid_error(0.0, 4.0, explorer.samples, 3, 2, 0.5)
-    assert np.isclose(explorer.result.mse, mse)
-    assert "<span class='levels'>7</span>" in explorer.summary.value
+    assert np.isclose(result.mse, mse)
 
 
-def test_figure_follows_the_sliders() -> None:
-    explorer = quantization_explorer(timesteps=2, levels=2)
-    explorer.levels.value = 5
-    assert "11 levels" in explorer.figure.axes[0].get_title()
+def test_the_page_starts_with_the_librarys_numbers_and_labelled_sliders() -> None:
+    explorer = quantization_explorer(timesteps=2, levels=3, input_range=(0.0, 4.0))
+    page = explorer._repr_html_()
+    assert f"<span class='levels'>{explorer.result.levels}</span>" in page
+    assert f"<span class='mse'>{explorer.result.mse:.5f}</span>" in page
+    for label in ("T (timesteps)", "N (levels)", "θ (threshold)", "inputs from", "inputs to"):
+        assert f'<label>{label} <input type="range"' in page
+    assert 'role="img" aria-label="Staircase of the quantizer with T=2, N=3' in page
+    assert "https://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert explorer._repr_html_() != page  # a fresh element id each time it is shown
 
 
-def test_figure_is_an_image_with_alt_text() -> None:
-    explorer = quantization_explorer(timesteps=1, levels=3)
-    explorer.timesteps.value = 4
-    image = explorer.figure_image.value
-    assert image.startswith("<img alt=") and "data:image/png;base64," in image
-    assert "T=4, N=3" in image
+def test_bad_settings_are_refused() -> None:
+    explorer = quantization_explorer()
+    with pytest.raises(ValueError, match="levels"):
+        explorer.set(levels=0)
+    with pytest.raises(ValueError, match="input_range"):
+        explorer.set(input_range=(2.0, 1.0))
+    with pytest.raises(ValueError, match="unknown setting"):
+        explorer.set(alpha=3)
+
+
+def test_the_activity_grid_holds_the_live_explorers_numbers() -> None:
+    grid = activity_grid(
+        timesteps=range(1, 3), levels=range(1, 3), **SMALL, start=("sew_resnet18", 2, 1)
+    )
+    assert len(grid.points) == 2 * 2 * 2
+    assert grid.points["sparse_resnet18", 2, 2] == activity_energy(
+        "sparse_resnet18", timesteps=2, levels=2, **SMALL
+    )
+    page = grid._repr_html_()
+    start = grid.points["sew_resnet18", 2, 1]
+    assert f"<span class='energy'>{start.energy_uj:.2f}</span>" in page
+    assert '"sparse_resnet18|2|2"' in html.unescape(page)
 
 
 # --- the activity and energy explorer --------------------------------------------------------
@@ -122,7 +144,8 @@ def test_notebook_builds_the_chapter_explorer_with_inline_figures() -> None:
     nbformat.validate(notebook)
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert len(code) == 1
-    assert "%matplotlib inline" in code[0] and code[0].rstrip().endswith("quantization_explorer()")
+    assert code[0].rstrip().endswith("quantization_explorer()")
+    assert "%matplotlib inline" in explorer_notebook("activity").cells[1].source
 
 
 def test_unknown_explorer_is_refused_with_the_choices() -> None:
@@ -135,7 +158,7 @@ def test_unknown_explorer_is_refused_with_the_choices() -> None:
 def test_voila_listens_on_loopback_only_on_the_given_port(tmp_path: Path) -> None:
     command = voila_command(tmp_path / "x.ipynb", 9123)
     assert "--Voila.ip=127.0.0.1" in command and "--port=9123" in command
-    assert "--no-browser" in command
+    assert "--no-browser" in command and "--template=mlsnn-offline" in command
     assert "--no-browser" not in voila_command(tmp_path / "x.ipynb", 9123, open_browser=True)
 
 

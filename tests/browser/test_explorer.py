@@ -20,20 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from mlsnn_edu.explorers import ActivityEnergy, QuantizationExplorer, activity_energy
-from mlsnn_edu.quantization import QuantizationError
+from mlsnn_edu.explorers import ActivityEnergy, activity_energy
 
 from .conftest import ROOT, free_port
+from .pages import assert_matches_library, press
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 STARTUP_SECONDS = 120  # Voilà, then a kernel that imports torch, on 2 cores
 UPDATE_MS = 60_000  # one slider move: the activity explorer runs a network
 ACTIVITY_FIELDS = ("events", "mass", "energy")  # the spans the activity explorer fills
-# Voilà's own page template links FontAwesome's stylesheets from a CDN. They are
-# blocked like every outside request (the sliders need no icons); these two are
-# the only outside requests the explorer may attempt.
-VOILA_CDN_STYLESHEETS = ("https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@",)
 
 
 def wait_until_serving(url: str, process: subprocess.Popen, log: Path) -> None:
@@ -98,11 +94,6 @@ def start_explorer(chromium_executable: str, tmp_path: Path) -> Iterator[object]
             stop(process)
 
 
-def expected(timesteps: int, levels: int) -> QuantizationError:
-    """What the library computes for the explorer's default settings and these T, N."""
-    return QuantizationExplorer(timesteps=timesteps, levels=levels).result
-
-
 def slider_handle(page, description: str):
     label = page.locator(".widget-label").filter(has_text=re.compile(f"^{re.escape(description)}$"))
     return page.locator(".widget-slider", has=label).locator(".noUi-handle")
@@ -120,14 +111,6 @@ def number(text: str) -> float:
     return float(text.replace(",", ""))
 
 
-def assert_shows(page, result: QuantizationError) -> None:
-    from playwright.sync_api import expect
-
-    expect(page.locator("span.levels")).to_have_text(str(result.levels), timeout=UPDATE_MS)
-    expect(page.locator("span.mse")).to_have_text(f"{result.mse:.5f}", timeout=UPDATE_MS)
-    expect(page.locator("span.max-error")).to_have_text(f"{result.max_abs:.4f}", timeout=UPDATE_MS)
-
-
 def shown_activity(page) -> dict[str, float]:
     return {name: number(page.locator(f"span.{name}").inner_text()) for name in ACTIVITY_FIELDS}
 
@@ -142,7 +125,7 @@ def assert_activity_shows(page, result: ActivityEnergy) -> None:
 
 
 def open_explorer(url: str, open_guarded):
-    guard = open_guarded(url.rstrip("/"), allowed_outside=VOILA_CDN_STYLESHEETS)
+    guard = open_guarded(url.rstrip("/"))  # every outside request is blocked and counted
     guard.page.goto(url, wait_until="load")
     return guard
 
@@ -156,18 +139,14 @@ def assert_figure_drawn(page) -> None:
 def test_quantization_explorer_follows_t_and_n(start_explorer, open_guarded, artifacts) -> None:
     guard = open_explorer(start_explorer("quantization"), open_guarded)
     page = guard.page
-    page.locator("span.levels").wait_for(timeout=STARTUP_SECONDS * 1000)  # kernel ran the cell
-    assert_shows(page, expected(timesteps=1, levels=4))
-
-    move(page, "T (timesteps)", "ArrowRight", 2)
-    assert_shows(page, expected(timesteps=3, levels=4))
-
-    move(page, "N (levels)", "ArrowLeft", 2)
-    after = expected(timesteps=3, levels=2)
-    assert_shows(page, after)
-    assert after.levels == 7 and after != expected(timesteps=1, levels=4)
-
-    assert_figure_drawn(page)
+    explorer = page.locator(".mlsnn-quantization")
+    explorer.wait_for(timeout=STARTUP_SECONDS * 1000)  # the kernel ran the cell
+    assert_matches_library(explorer)
+    press(explorer, "timesteps", "ArrowRight", 2)
+    after_t = assert_matches_library(explorer)
+    press(explorer, "levels", "ArrowLeft", 2)
+    after_n = assert_matches_library(explorer)
+    assert (after_t["timesteps"], after_n["levels"]) == (3, 2)
     page.screenshot(path=artifacts / "explorer.png", full_page=True)
     assert guard.problems() == dict.fromkeys(guard.problems(), [])
 
