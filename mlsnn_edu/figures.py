@@ -8,7 +8,7 @@ themselves:
 * neurons: :func:`plot_membrane_trace`, :func:`plot_staircase_and_surrogate`,
   :func:`plot_quantizer`;
 * activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
-  :func:`plot_history`;
+  :func:`plot_history`, :func:`plot_spread` (runs of several seeds);
 * energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
 """
 
@@ -181,6 +181,34 @@ def plot_gradient_norms(
     ax.set_ylabel("gradient L2 norm")
     ax.set_title(title)
     ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def plot_spread(
+    values: Mapping[int, list[float]],
+    *,
+    ax: Axes | None = None,
+    label: str = "",
+    reference: float | None = 1.0,
+) -> Axes:
+    """Mean (line and markers) and min-max band of several runs at each x (width, epoch, ...).
+
+    ``values`` maps x to one value per run (per seed); ``reference`` draws a
+    dashed horizontal line (1: the ratio of two equal quantities).
+    """
+    ax = _axes(ax)
+    xs = sorted(values)
+    means = [sum(values[x]) / len(values[x]) for x in xs]
+    line = ax.plot(xs, means, marker="o", label=label)[0]
+    ax.fill_between(
+        xs,
+        [min(values[x]) for x in xs],
+        [max(values[x]) for x in xs],
+        color=line.get_color(),
+        alpha=0.2,
+    )
+    if reference is not None:
+        ax.axhline(reference, color="black", linestyle="--", linewidth=1)
     return ax
 
 

@@ -15,10 +15,11 @@ from mlsnn_edu.classroom import (
 
 
 def test_potential_after_spike() -> None:
-    assert check_potential_after_spike(0.2)
+    assert check_potential_after_spike(0.35)  # 0.45, 0.9, 1.35 -> spike -> 0.35
     hard_reset = check_potential_after_spike(0.0)
     assert not hard_reset and "hard reset" in hard_reset.message
-    assert not check_potential_after_spike(1.2)
+    assert not check_potential_after_spike(1.35)
+    assert not check_potential_after_spike(0.2)  # the chapter's quick check, not this exercise
 
 
 def solution_if_step(v, current, theta):
@@ -39,10 +40,11 @@ def test_if_step() -> None:
 
     def strict(v, current, theta):
         v = v + current
-        spike = (v > theta + 0.05).float()
+        spike = (v > theta).float()  # misses v == theta, where the chapter's neuron fires
         return spike, v - theta * spike
 
-    assert not check_if_step(strict)
+    result = check_if_step(strict)
+    assert not result and ">=" in result.message
 
 
 def test_sigmoid_surrogate() -> None:
@@ -58,6 +60,12 @@ def test_sigmoid_surrogate() -> None:
 
     result = check_sigmoid_surrogate(forgot_chain_rule)
     assert not result and "1/theta" in result.message
+
+    def wrong_slope(v, theta, alpha):
+        return torch.sigmoid(alpha * (v / theta - 1))
+
+    hint = check_sigmoid_surrogate(wrong_slope).message
+    assert "chain rule" in hint and "s (1 - s)" not in hint and "alpha/theta" not in hint
 
 
 def test_level_count() -> None:

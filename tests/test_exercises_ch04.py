@@ -7,7 +7,7 @@ import torch
 
 from mlsnn_edu.classroom import (
     check_active_barrier_factor,
-    check_straight_through,
+    check_masked_straight_through,
     check_surrogate_passes,
 )
 from mlsnn_edu.classroom.ch04 import active_barrier_factor
@@ -27,10 +27,22 @@ def test_surrogate_passes():
 
 
 class Solution(torch.autograd.Function):
+    """Exercise 4.2 answered: written out here, not taken from the library."""
+
     @staticmethod
     def forward(ctx, v, levels, theta):
+        ctx.save_for_backward(v)
+        ctx.upper = levels * theta
         return torch.clamp(torch.floor(v / theta), 0, levels)
 
+    @staticmethod
+    def backward(ctx, grad_output):
+        (v,) = ctx.saved_tensors
+        inside = (v >= 0) & (v <= ctx.upper)
+        return grad_output * inside, None, None
+
+
+class PlainStraightThrough(Solution):
     @staticmethod
     def backward(ctx, grad_output):
         return grad_output, None, None
@@ -48,30 +60,30 @@ class OneGradientOnly(Solution):
         return grad_output
 
 
-def test_straight_through():
-    assert check_straight_through(Solution)
-    zero = check_straight_through(TrueDerivative)
+class OpenInterval(Solution):
+    @staticmethod
+    def backward(ctx, grad_output):
+        (v,) = ctx.saved_tensors
+        return grad_output * ((v > 0) & (v < ctx.upper)), None, None
+
+
+def test_masked_straight_through():
+    assert check_masked_straight_through(Solution)
+    plain = check_masked_straight_through(PlainStraightThrough)
+    assert not plain and "plain STE" in plain.message
+    zero = check_masked_straight_through(TrueDerivative)
     assert not zero and "true derivative" in zero.message
-    crashed = check_straight_through(OneGradientOnly)
+    crashed = check_masked_straight_through(OneGradientOnly)
     assert not crashed and "one value per forward input" in crashed.message
 
 
-def test_straight_through_rejects_a_surrogate():
-    class SurrogateBackward(Solution):
-        @staticmethod
-        def forward(ctx, v, levels, theta):
-            ctx.save_for_backward(v)
-            ctx.levels, ctx.theta = levels, theta
-            return Solution.forward(ctx, v, levels, theta)
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (v,) = ctx.saved_tensors
-            derivative = sigmoid_surrogate_derivative(v, ctx.levels, ctx.theta, 5.0)
-            return grad_output * derivative, None, None
-
-    result = check_straight_through(SurrogateBackward)
-    assert not result and "unchanged" in result.message
+def test_the_edges_of_the_mask_are_checked():
+    """v = 0 and v = N theta pass the gradient (0 <= v <= N theta): an open interval fails."""
+    v = torch.tensor([0.0, 2.0, 4.0], requires_grad=True)
+    (gradient,) = torch.autograd.grad(Solution.apply(v, 4, 1.0), v, torch.ones(3))
+    assert gradient.tolist() == [1.0, 1.0, 1.0]
+    result = check_masked_straight_through(OpenInterval)
+    assert not result and "edges" in result.message
 
 
 def active_barrier_factor_by_hand() -> float:

@@ -33,7 +33,7 @@ from mlsnn_edu.classroom.ch02 import (
 from mlsnn_edu.classroom.ch03 import check_events_and_mass, check_mass_above_n, check_sew_bound
 from mlsnn_edu.classroom.ch04 import (
     check_active_barrier_factor,
-    check_straight_through,
+    check_masked_straight_through,
     check_surrogate_passes,
 )
 from mlsnn_edu.classroom.ch05 import check_cosine_lr, check_train_step
@@ -43,6 +43,7 @@ from mlsnn_edu.classroom.ch06 import (
     check_spike_units,
 )
 from mlsnn_edu.classroom.ch07 import check_events_for_change, check_events_to_frame
+from mlsnn_edu.classroom.ch08 import check_cheaper_options, check_matching_levels
 from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "passed",
     "check_active_barrier_factor",
     "check_break_even_rate",
+    "check_cheaper_options",
     "check_cosine_lr",
     "check_events_and_mass",
     "check_events_for_change",
@@ -60,12 +62,13 @@ __all__ = [
     "check_level_count",
     "check_levels_for_target_error",
     "check_mass_above_n",
+    "check_matching_levels",
+    "check_masked_straight_through",
     "check_multilevel_step",
     "check_potential_after_spike",
     "check_sew_bound",
     "check_sigmoid_surrogate",
     "check_spike_units",
-    "check_straight_through",
     "check_surrogate_passes",
     "check_train_step",
 ]

@@ -10,13 +10,16 @@ from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 from mlsnn_edu.neurons import multilevel_step
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
 
+EXERCISE_1_1_INPUT = 0.45
+
 
 def check_potential_after_spike(answer: float) -> CheckResult:
-    """Exercise 1.1: input 0.6 every step, threshold 1.0, soft reset; v right after the first spike."""
+    """Exercise 1.1: input 0.45 every step, threshold 1.0, soft reset; v right after the first spike."""
     name = "Exercise 1.1 (potential after one spike)"
-    v = torch.zeros(1)
+    v = torch.zeros(1, dtype=torch.float64)
+    current = torch.tensor([EXERCISE_1_1_INPUT], dtype=torch.float64)
     while True:
-        z, v = multilevel_step(v, torch.tensor([0.6]), levels=1, theta=1.0)
+        z, v = multilevel_step(v, current, levels=1, theta=1.0)
         if z.item() > 0:
             break
     if not isinstance(answer, (int, float)):
@@ -25,7 +28,10 @@ def check_potential_after_spike(answer: float) -> CheckResult:
         return passed(name, "the soft reset keeps the charge above the threshold")
     if abs(answer) < 1e-6:
         return failed(name, "that is a hard reset; a soft reset subtracts the threshold instead")
-    return failed(name, "add 0.6 step by step until v >= 1.0, then subtract the threshold once")
+    return failed(
+        name,
+        f"add {EXERCISE_1_1_INPUT} step by step until v >= 1.0, then subtract the threshold once",
+    )
 
 
 def check_if_step(
@@ -37,6 +43,11 @@ def check_if_step(
     for theta in (1.0, 0.5, 2.0):
         v = torch.randn(200, generator=generator) * theta
         current = torch.randn(200, generator=generator) * theta
+        # v + current lands exactly on the threshold here: the chapter fires at v >= theta
+        v[:4], current[:4] = (
+            torch.tensor([0.0, 0.5, 1.0, 1.5]) * theta,
+            torch.tensor([1.0, 0.5, 0.0, -0.5]) * theta,
+        )
         expected_z, expected_v = multilevel_step(v, current, levels=1, theta=theta)
         z, v_next = step(v.clone(), current.clone(), theta)
         z, v_next = (
@@ -70,6 +81,7 @@ def check_sigmoid_surrogate(
                 return failed(name, "the chain rule through v/theta brings a factor 1/theta")
             return failed(
                 name,
-                "differentiate s = sigmoid(alpha (v/theta - 1)): ds/dv = (alpha/theta) s (1 - s)",
+                "use the chain rule: the sigmoid's own derivative can be written with the "
+                "sigmoid itself; then multiply by the derivative of its argument",
             )
     return passed(name)

@@ -9,7 +9,7 @@ from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import residual_sums
 from mlsnn_edu.settings import seed_everything
-from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
+from mlsnn_edu.surrogate import StraightThroughSpike, sigmoid_surrogate_derivative
 
 FACTOR_TOLERANCE = 0.02  # relative
 
@@ -38,29 +38,45 @@ def check_surrogate_passes(answer) -> CheckResult:
     return failed(name, "evaluate sigmoid_surrogate_derivative at each integer from 0 to 2N")
 
 
-def check_straight_through(function: type[torch.autograd.Function]) -> CheckResult:
-    """Exercise 4.2: a staircase forward with an identity backward."""
-    name = "Exercise 4.2 (straight-through spike)"
+def check_masked_straight_through(function: type[torch.autograd.Function]) -> CheckResult:
+    """Exercise 4.2: staircase forward; backward passes the gradient only where 0 <= v <= N theta.
+
+    The reference is the library's ``StraightThroughSpike`` with ``mask=True``
+    (``MultiLevelIF(surrogate="ste", ste_mask=True)``).
+    """
+    name = "Exercise 4.2 (masked straight-through spike)"
     generator = torch.Generator().manual_seed(42)
     for levels, theta in ((1, 1.0), (4, 1.0), (3, 0.5)):
-        v = (torch.randn(200, generator=generator) * 3 * levels * theta).requires_grad_()
-        upstream = torch.randn(200, generator=generator)
+        random = torch.randn(200, generator=generator) * 3 * levels * theta
+        edges = torch.tensor([0.0, levels * theta, -theta, (levels + 1) * theta])
+        v = torch.cat([random, edges]).requires_grad_()
+        upstream = torch.randn(len(v), generator=generator)
         try:
             z = function.apply(v, levels, theta)
             (gradient,) = torch.autograd.grad(z, v, upstream)
         except Exception as error:  # the reader's code may fail in any way: report it as a hint
             return failed(
                 name,
-                f"calling it failed ({type(error).__name__}: {error}); backward must return "
-                "one value per forward input: the gradient for v, then None, None",
+                f"calling it failed ({type(error).__name__}: {error}); save v in forward "
+                "(ctx.save_for_backward) and return one value per forward input from backward: "
+                "the gradient for v, then None, None",
             )
-        if not torch.equal(z.detach(), staircase(v.detach(), levels, theta)):
+        leaf = v.detach().clone().requires_grad_()
+        expected_z = StraightThroughSpike.apply(leaf, levels, theta, True)
+        (expected,) = torch.autograd.grad(expected_z, leaf, upstream)
+        if not torch.equal(z.detach(), expected_z.detach()):
             return failed(name, "forward is the staircase: floor(v / theta), clamped to [0, N]")
         if torch.allclose(gradient, torch.zeros_like(gradient)):
             return failed(name, "that is the staircase's true derivative (0): pass the gradient on")
-        if not torch.allclose(gradient, upstream):
-            return failed(name, "the STE passes the incoming gradient unchanged, everywhere")
-    return passed(name, "the gradient crosses the barrier as if it were the identity")
+        if torch.allclose(gradient, upstream):
+            return failed(
+                name, "that is the plain STE: set the gradient to 0 where v < 0 or v > N theta"
+            )
+        if not torch.allclose(gradient, expected):
+            return failed(
+                name, "check the edges: v = 0 and v = N theta still pass the gradient (<=, not <)"
+            )
+    return passed(name, "inside [0, N theta] the barrier is the identity for the gradient")
 
 
 def active_barrier_factor() -> float:

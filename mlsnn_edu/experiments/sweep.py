@@ -37,7 +37,7 @@ from tqdm import tqdm
 
 from mlsnn_edu import __version__
 from mlsnn_edu.energy import MULTILEVEL_COSTS, estimate_energy
-from mlsnn_edu.experiments.reproduce import PAPER_EXPERIMENTS, Experiment
+from mlsnn_edu.experiments.reproduce import PAPER_EXPERIMENTS, QUICK_SETTINGS, Experiment
 from mlsnn_edu.files import write_atomically
 from mlsnn_edu.monitor import record_activity, total_activity
 from mlsnn_edu.settings import resolve_device
@@ -51,16 +51,8 @@ CORE_EXPERIMENTS: tuple[Experiment, ...] = tuple(
     e for e in PAPER_EXPERIMENTS if e.model == "vgg16_snn" or e.levels == 4
 )
 ALL_EXPERIMENTS_UP_TO = 16
-#: Training of every sweep run (the test set of the digits is 360 images).
-SWEEP_SETTINGS = dict(
-    dataset="digits",
-    epochs=6,
-    batch_size=64,
-    optimizer="adam",
-    lr=3e-3,
-    weight_decay=0.0,
-    activity_samples=360,
-)
+#: Training of every sweep run: the quick settings of ``reproduce --quick`` at every width.
+SWEEP_SETTINGS = {key: value for key, value in QUICK_SETTINGS.items() if key != "width"}
 ENERGY_PRESET = "horowitz45nm"
 RESULTS_DIR = Path("results") / "sweep"
 
