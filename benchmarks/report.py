@@ -1,10 +1,15 @@
-"""Print the measured results in ``benchmarks/results/*.json`` as Markdown tables.
+"""Print the measured results in ``benchmarks/results/*.json`` as Markdown tables, or write them
+into the book.
 
-    python benchmarks/report.py            # every result file there
-    python benchmarks/report.py gpu_epoch  # one of them
+    python benchmarks/report.py                 # every result file there
+    python benchmarks/report.py gpu_epoch       # one of them
+    python benchmarks/report.py --update-pages  # rewrite the book's generated tables
 
-The book's Performance appendix (``book/performance.md``) quotes these tables;
-after re-running a benchmark, paste the new table there.
+``--update-pages`` rewrites, between their markers, the tables of the Performance
+appendix (``book/performance.md``) and the run and study times of the
+instructors' page (``book/instructors.md``), each with the date, commit and
+load average of its measurement, so a figure measured on old code shows it.
+``tests/test_pages.py`` fails when a page and the committed results disagree.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from mlsnn_edu.classroom.convention import load_chapters
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -167,12 +174,111 @@ FORMATS = {
     "gpu_epoch": gpu_epoch,
 }
 
+ROOT = RESULTS.parents[1]
+PAGES = {
+    "performance": ROOT / "book" / "performance.md",
+    "instructors": ROOT / "book" / "instructors.md",
+}
+#: Minutes a student needs, by kind of exercise (an estimate the instructors' page states).
+EXERCISE_MINUTES = {"compute": 5, "implement": 15, "investigate": 20}
+READING_WORDS_PER_MINUTE = 120  # technical prose with equations and code
+
+
+def provenance(report: dict) -> str:
+    env = report["environment"]
+    load = env.get("load_average_start")
+    load_text = f"{load[0]:.1f}" if load else "unknown"
+    return (
+        f"*Measured {env['started']} on commit `{env.get('commit', 'unknown')}` "
+        f"(torch {env['torch']}, load average {load_text} at start).*"
+    )
+
+
+def result_block(name: str, results: Path = RESULTS) -> str:
+    """The Markdown the Performance appendix shows for result file ``name``."""
+    report = json.loads((results / f"{name}.json").read_text(encoding="utf-8"))
+    return f"{provenance(report)}\n\n{FORMATS[report['benchmark']](report)}{targets(report)}\n"
+
+
+def student_minutes(chapter) -> tuple[int, int]:
+    """(reading, exercises) minutes for a chapter notebook: word count and exercise kinds."""
+    words = sum(
+        len(cell.source.split()) for cell in chapter.notebook.cells if cell.cell_type == "markdown"
+    )
+    kinds = {exercise.heading: exercise.kind for exercise in chapter.exercises}
+    exercises = sum(EXERCISE_MINUTES.get(kind, 15) for kind in kinds.values())
+    return round(words / READING_WORDS_PER_MINUTE), exercises
+
+
+def chapter_times(results: Path = RESULTS, notebooks: Path = ROOT / "notebooks") -> str:
+    """Per chapter: the student's time and the machine's, from one measurement of the book."""
+    report = json.loads((results / "book_build.json").read_text(encoding="utf-8"))
+    rows = []
+    for chapter in load_chapters(notebooks):
+        reading, exercises = student_minutes(chapter)
+        measured = report["results"].get(chapter.name, {})
+        machine_s = fmt(measured.get("subprocess_s")) if measured else "not measured"
+        rows.append(
+            [
+                chapter.name,
+                f"{reading} min",
+                f"{exercises} min",
+                f"{reading + exercises} min",
+                machine_s,
+            ]
+        )
+    header = ["chapter", "reading", "exercises", "student time", "machine run time (s)"]
+    return f"{provenance(report)}\n\n{markdown(rows, header)}\n"
+
+
+def generated_blocks(results: Path = RESULTS) -> dict[str, dict[str, str]]:
+    """Page -> marker name -> the Markdown between that marker pair."""
+    return {
+        "performance": {name: result_block(name, results) for name in FORMATS},
+        "instructors": {"chapter-times": chapter_times(results)},
+    }
+
+
+def begin(marker: str) -> str:
+    return f"<!-- BEGIN GENERATED {marker} (python benchmarks/report.py --update-pages) -->"
+
+
+def end(marker: str) -> str:
+    return f"<!-- END GENERATED {marker} -->"
+
+
+def block_in(text: str, marker: str) -> str:
+    """What ``text`` holds between the markers of ``marker``."""
+    return text.partition(begin(marker))[2].partition(end(marker))[0].strip("\n") + "\n"
+
+
+def update_pages(results: Path = RESULTS) -> list[Path]:
+    changed = []
+    for page, blocks in generated_blocks(results).items():
+        path = PAGES[page]
+        text = path.read_text(encoding="utf-8")
+        for marker, content in blocks.items():
+            before, found, rest = text.partition(begin(marker))
+            _, found_end, after = rest.partition(end(marker))
+            if not (found and found_end):
+                raise SystemExit(f"{path}: needs the lines {begin(marker)} and {end(marker)}")
+            text = f"{before}{begin(marker)}\n\n{content}\n{end(marker)}{after}"
+        if text != path.read_text(encoding="utf-8"):
+            path.write_text(text, encoding="utf-8")
+            changed.append(path)
+    return changed
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("names", nargs="*", help="result files (without .json)")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--update-pages", action="store_true", help="rewrite the book's tables")
     args = parser.parse_args(argv)
+    if args.update_pages:
+        for path in update_pages(args.results):
+            print(f"updated {path}")
+        return 0
     paths = [args.results / f"{n}.json" for n in args.names] or sorted(args.results.glob("*.json"))
     for path in paths:
         report = json.loads(path.read_text(encoding="utf-8"))

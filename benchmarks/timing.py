@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -92,8 +93,26 @@ def environment(threads: int) -> dict:
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "load_average_start": load_average(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "commit": commit(),
     }
     return info
+
+
+def commit() -> str:
+    """The commit the measured code comes from, with ``+changes`` when the tree differs from it."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*arguments: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *arguments], cwd=root, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    head = git("rev-parse", "--short=8", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "mlsnn_edu", "notebooks")
+    return f"{head}+changes" if changed else head
 
 
 def set_threads(threads: int | None) -> int:

@@ -100,6 +100,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
+
+
 def save_figure(figure, path: Path) -> None:
     """Write ``figure`` to ``path`` atomically and close it."""
     write_atomically(
@@ -154,12 +165,13 @@ def train_command(args: argparse.Namespace) -> int:
         print(f"assumption: {assumption}")
     out_dir = check_output_dir(config.out_dir, "out_dir")
     trainer = Trainer(config)
+
+    def plot_progress(epoch: int, record: dict) -> None:
+        if trainer.dist.is_main:  # under torchrun, one process writes
+            save_figure(plot_history(trainer.history), out_dir / "metrics.png")
+
     try:
-        trainer.fit(
-            on_epoch=lambda epoch, record: save_figure(
-                plot_history(trainer.history), out_dir / "metrics.png"
-            )
-        )
+        trainer.fit(on_epoch=plot_progress)
     finally:
         trainer.close()
     last = trainer.history[-1]
@@ -302,7 +314,9 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
         help="how a spike of value k is charged: k accumulations, one small MAC, or N accumulations",
     )
     parser.add_argument("--plot", type=Path, help="save the stacked-bar comparison to this image")
-    parser.add_argument("--seed", type=int, default=0, help="seed of untrained weights (default 0)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=0, help="seed of untrained weights (default 0)"
+    )
 
 
 def energy_command(args: argparse.Namespace) -> int:
@@ -389,7 +403,11 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
         help="--sweep: network widths (default 8 16 32 64; 64 is meant for a GPU)",
     )
     parser.add_argument(
-        "--seeds", type=int, nargs="+", default=list(SWEEP_SEEDS), help="--sweep: default 0 1 2"
+        "--seeds",
+        type=non_negative_int,
+        nargs="+",
+        default=list(SWEEP_SEEDS),
+        help="--sweep: default 0 1 2",
     )
     parser.add_argument(
         "--all-levels",
@@ -597,7 +615,18 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable, Command], ...] = (
 )
 
 #: What a user's mistake raises; main() prints these as one line instead of a traceback.
-USER_ERRORS = (ValueError, CheckpointError, NonFiniteError, DatasetError, AssignmentError)
+#: (Missing, unreadable or misplaced files given on the command line are OSErrors.)
+USER_ERRORS = (
+    ValueError,
+    CheckpointError,
+    NonFiniteError,
+    DatasetError,
+    AssignmentError,
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -639,9 +668,10 @@ def main(argv: list[str] | None = None) -> int:
     except (MemoryError, RuntimeError) as error:
         if not is_out_of_memory(error):
             raise
+        first_line = (str(error).splitlines() or [type(error).__name__])[0][:160]
         print(
-            f"{prefix} ran out of memory ({str(error).splitlines()[0][:160]}); lower width, "
-            "batch_size, timesteps or --samples",
+            f"{prefix} ran out of memory ({first_line}); lower width, batch_size, timesteps "
+            "or --samples",
             file=sys.stderr,
         )
         return 1

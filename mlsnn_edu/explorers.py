@@ -121,6 +121,8 @@ class QuantizationExplorer:
         samples: int = 4001,
     ) -> None:
         self.samples = check_positive_int(samples, "samples")
+        if self.samples < 2:
+            raise ValueError(f"samples must be at least 2 (both ends of the range), got {samples}")
         self.settings: dict[str, float] = {}
         self.result: QuantizationError
         self.set(timesteps=timesteps, levels=levels, theta=theta, input_range=input_range)
@@ -131,7 +133,8 @@ class QuantizationExplorer:
         if "input_range" in changes:
             low, high = changes.pop("input_range")
             changes.update(low=low, high=high)
-        unknown = set(changes) - {name for name, *_ in QUANTIZATION_SLIDERS}
+        sliders = {name: (low, high, step) for name, _, low, high, step in QUANTIZATION_SLIDERS}
+        unknown = set(changes) - set(sliders)
         if unknown:
             raise ValueError(
                 f"unknown setting(s) {sorted(unknown)}; the sliders are T, N, theta, input_range"
@@ -140,6 +143,13 @@ class QuantizationExplorer:
         settings["timesteps"] = check_timesteps(settings["timesteps"])
         settings["levels"] = check_levels(settings["levels"])
         settings["theta"] = check_theta(settings["theta"])
+        for name, (low, high, step) in sliders.items():  # what the page's sliders can show
+            value, steps = settings[name], (settings[name] - low) / step
+            if not (low <= value <= high and abs(steps - round(steps)) < 1e-9):
+                raise ValueError(
+                    f"{name} must be on its slider: from {low} to {high} in steps of {step}, "
+                    f"got {value!r}"
+                )
         if not float(settings["low"]) < float(settings["high"]):
             raise ValueError(f"input_range must go up, got ({settings['low']}, {settings['high']})")
         self.settings = settings
@@ -152,10 +162,15 @@ class QuantizationExplorer:
         return self.result
 
     def inputs(self) -> torch.Tensor:
-        """The grid of input values the error is measured on."""
-        return torch.linspace(
-            self.settings["low"], self.settings["high"], self.samples, dtype=torch.float64
-        )
+        """The ``samples`` inputs the error is measured on: ``low + (high - low) i / (samples - 1)``.
+
+        Written out rather than ``torch.linspace``, whose rounding may differ
+        between builds: each operation here is rounded once, as the page's
+        script rounds it, so both floor the same numbers.
+        """
+        low, high = float(self.settings["low"]), float(self.settings["high"])
+        fractions = torch.arange(self.samples, dtype=torch.float64) / (self.samples - 1)
+        return low + (high - low) * fractions
 
     def alt_text(self) -> str:
         s = self.settings

@@ -4,7 +4,8 @@
 renames it over the target: a run killed while writing leaves the previous
 file intact. The temporary file is created like any ``open(path, "w")`` would
 create it, so the result is readable by others when the umask says so
-(``tempfile.mkstemp`` would make every file 0600).
+(``tempfile.mkstemp`` would make every file 0600), and it is flushed to disk
+before the rename, so even a power cut leaves the old file or the new one.
 
 :func:`check_output_dir` and :func:`check_output_file` look at an output path
 *before* any long work starts, and name what is wrong with it.
@@ -35,10 +36,21 @@ def write_atomically(path: str | Path, content: str | bytes | Callable[[Path], N
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
+        _flush_to_disk(temporary)  # a power cut after the rename must not leave it empty
         os.replace(temporary, path)
+        _flush_to_disk(path.parent)
     finally:
         temporary.unlink(missing_ok=True)
     return path
+
+
+def _flush_to_disk(path: Path) -> None:
+    """fsync a file or a folder (the folder holds the rename)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def check_output_dir(path: str | Path, name: str) -> Path:

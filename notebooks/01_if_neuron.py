@@ -14,14 +14,24 @@
 # $$
 #
 # The last line is the **soft reset**: the neuron subtracts the threshold and
-# keeps whatever charge was above it. In this chapter we build the neuron by
-# hand, compare the two ways to reset it, see why a spike has no useful
-# gradient, and meet the surrogate gradient that makes training possible.
-# Library code used here: `mlsnn_edu.neurons` and `mlsnn_edu.surrogate`.
+# keeps whatever charge was above it.
+#
+# **Learning objectives.** After this chapter you can
+#
+# 1. write the IF neuron as a loop over timesteps and check it against the
+#    library's `run_neuron`;
+# 2. explain why a soft reset gives a firing rate that is a faithful, quantized
+#    copy of the input, and a hard reset does not;
+# 3. explain why a spike has no useful gradient, and why the sigmoid surrogate
+#    that replaces it vanishes far from the threshold.
+#
+# Library code used here: `mlsnn_edu.neurons`, `mlsnn_edu.surrogate` and
+# `mlsnn_edu.figures`.
 
 # %%
 import matplotlib.pyplot as plt
 import torch
+from myst_nb import glue
 
 from mlsnn_edu import figures
 from mlsnn_edu.neurons import MultiLevelIF, run_neuron
@@ -39,8 +49,10 @@ seed_everything(0)
 
 
 # %%
-def if_neuron(currents: list[float], theta: float = 1.0) -> tuple[list[int], list[float]]:
-    """Binary IF neuron with soft reset; returns spikes and the potential after each step."""
+def if_neuron(
+    currents: list[float], theta: float = 1.0
+) -> tuple[list[int], list[float]]:
+    """Binary IF neuron, soft reset: the spikes and the potential after each step."""
     v, spikes, potentials = 0.0, [], []
     for current in currents:
         v = v + current  # integrate
@@ -55,44 +67,58 @@ currents = [0.6, 0.6, 0.6, 0.2, 1.5, 0.0, -0.4, 0.9, 0.8, 0.3]
 spikes, potentials = if_neuron(currents)
 print("spikes:    ", spikes)
 print("potentials:", [round(v, 2) for v in potentials])
+glue("ch1_spike_count", sum(spikes), display=False)
 
 # %% [markdown]
-# The library computes the same thing for whole tensors at once:
-# `run_neuron(currents, levels=1)` takes currents of shape `[T, ...]` and returns
-# the spikes and potentials of every neuron. With `levels=1` it is the binary
-# neuron above (chapter 2 explains what larger `levels` do). Both must agree:
+# The ten inputs make {glue:text}`ch1_spike_count` spikes. The library computes
+# the same thing for whole tensors at once: `run_neuron(currents, levels=1)`
+# takes currents of shape `[T, ...]` and returns the spikes and potentials of
+# every neuron. With `levels=1` it is the binary neuron above (chapter 2 explains
+# what larger `levels` do). Both must agree:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-library_spikes, library_potentials = run_neuron(torch.tensor(currents, dtype=torch.float64).unsqueeze(1), levels=1)
+as_tensor = torch.tensor(currents, dtype=torch.float64).unsqueeze(1)  # [T, 1]
+library_spikes, library_potentials = run_neuron(as_tensor, levels=1)
+same_potentials = torch.allclose(
+    library_potentials.flatten(), torch.tensor(potentials, dtype=torch.float64)
+)
 print("library agrees on spikes:", library_spikes.flatten().int().tolist() == spikes)
-print("library agrees on potentials:", torch.allclose(library_potentials.flatten(), torch.tensor(potentials, dtype=torch.float64)))
+print("library agrees on potentials:", same_potentials)
 
 # %% [markdown]
 # The trace below shows the potential after each timestep (blue), the
 # threshold (dashed red) and the spikes (red triangles).
 
 # %%
-ax = figures.plot_membrane_trace(
-    torch.tensor(currents), library_potentials.flatten(), library_spikes.flatten(), theta=1.0
+figures.plot_membrane_trace(
+    torch.tensor(currents),
+    library_potentials.flatten(),
+    library_spikes.flatten(),
+    theta=1.0,
 )
 plt.show()
 
 # %% [markdown]
 # *Figure: membrane potential of a binary IF neuron over ten timesteps, with
-# the input current in grey, the threshold at 1.0 and a marker at each of the
-# four spikes.*
+# the input current in grey, the threshold at 1.0 and a red triangle at each
+# spike.*
 #
 # **Quick check.** With a constant input of 0.6, threshold 1.0 and soft reset,
 # what is the membrane potential right after the first spike? After two steps
-# $v = 1.2 \ge 1$, the neuron fires and subtracts 1: $v = 0.2$. The first three
-# steps of the trace above are exactly this case:
+# $v = 1.2 \ge 1$, so the neuron fires and subtracts 1. The first three steps of
+# the trace above are exactly this case:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-print("potential after the first spike:", round(potentials[1], 6))
+after_first_spike = round(potentials[spikes.index(1)], 6)
+print("potential after the first spike:", after_first_spike)
+glue("ch1_after_first_spike", after_first_spike, display=False)
 
 # %% [markdown]
+# The potential is {glue:text}`ch1_after_first_spike`: the charge above the
+# threshold is kept for the next timestep.
+#
 # ## Soft reset versus hard reset
 #
 # A **hard reset** sets $v \leftarrow 0$ after a spike and throws away the
@@ -125,8 +151,11 @@ fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(inputs, inputs, "--", color="tab:gray", label="identity")
 ax.plot(inputs, soft_rate, label="soft reset")
 ax.plot(inputs, hard_rate, label="hard reset")
-ax.set(xlabel="constant input current I", ylabel="firing rate (spikes per step)",
-       title=f"Firing rate against input, T={timesteps}, theta=1")
+ax.set(
+    xlabel="constant input current I",
+    ylabel="firing rate (spikes per step)",
+    title=f"Firing rate against input, T={timesteps}, theta=1",
+)
 ax.legend()
 plt.show()
 
@@ -138,8 +167,10 @@ plt.show()
 # %%
 # NBVAL_CHECK_OUTPUT
 for current in (0.3, 0.6, 0.9):
-    soft = run_neuron(torch.full((timesteps, 1), current), levels=1)[0].sum().item()
-    print(f"I = {current}: soft reset {int(soft)} spikes, hard reset {round(hard_reset_rate(current, timesteps) * timesteps)} spikes in {timesteps} steps")
+    soft = int(run_neuron(torch.full((timesteps, 1), current), levels=1)[0].sum())
+    hard = round(hard_reset_rate(current, timesteps) * timesteps)
+    steps = f"in {timesteps} steps"
+    print(f"I = {current}: soft reset {soft}, hard reset {hard} spikes {steps}")
 
 # %% [markdown]
 # ## A spike has no gradient
@@ -153,7 +184,7 @@ for current in (0.3, 0.6, 0.9):
 # %%
 # NBVAL_CHECK_OUTPUT
 v = torch.tensor([0.2, 0.9, 1.1, 3.0], requires_grad=True)
-spike = torch.clamp(torch.floor(v / 1.0), 0, 1)  # the step function of the binary neuron
+spike = torch.clamp(torch.floor(v / 1.0), 0, 1)  # the binary neuron's step function
 spike.sum().backward()
 print("spikes:", spike.tolist())
 print("true gradient ds/dv:", v.grad.tolist())
@@ -166,7 +197,8 @@ print("true gradient ds/dv:", v.grad.tolist())
 # library uses a sigmoid of slope $\alpha$ centred on the threshold:
 #
 # $$
-# \frac{\partial s}{\partial v} \approx \frac{d}{dv}\,\sigma\!\left(\alpha\left(\frac{v}{\theta} - 1\right)\right)
+# \frac{\partial s}{\partial v} \approx
+# \frac{d}{dv}\,\sigma\!\left(\alpha\left(\frac{v}{\theta} - 1\right)\right)
 # = \frac{\alpha}{\theta}\,\sigma(1 - \sigma).
 # $$
 #
@@ -185,22 +217,36 @@ plt.show()
 #
 # ### Far from the threshold, the surrogate vanishes too
 #
-# The bump is narrow: a neuron whose potential sits far from the threshold
-# gets almost no gradient. For $\alpha = 5$:
+# Why is the surrogate almost 0 far from the threshold? Because the sigmoid
+# **saturates**. Well below the threshold, $\alpha(v/\theta - 1)$ is a large
+# negative number and $\sigma$ is almost exactly 0; well above, it is almost
+# exactly 1. In both cases one of the two factors of $\sigma(1-\sigma)$ is almost
+# 0, so their product is too: the bump has tails that fall off exponentially,
+# like $e^{-\alpha |v/\theta - 1|}$. The bump is narrow, so a neuron whose
+# potential sits far from the threshold gets almost no gradient. For
+# $\alpha = 2$ and $\alpha = 5$:
 
 # %%
 # NBVAL_CHECK_OUTPUT
 distances = torch.tensor([0.0, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64)
 for alpha in (2.0, 5.0):
-    derivative = sigmoid_surrogate_derivative(1.0 + distances, levels=1, theta=1.0, alpha=alpha)
-    print(f"alpha={alpha:g}: " + ", ".join(f"|v-theta|={d:g}: {g:.2e}" for d, g in zip(distances.tolist(), derivative.tolist())))
+    derivative = sigmoid_surrogate_derivative(
+        1.0 + distances, levels=1, theta=1.0, alpha=alpha
+    )
+    cells = ", ".join(
+        f"{d:g}: {g:.2e}" for d, g in zip(distances.tolist(), derivative.tolist())
+    )
+    print(f"alpha={alpha:g}, |v - theta| -> surrogate: {cells}")
+    if alpha == 5.0:
+        glue("ch1_far_ratio", float(derivative[-1] / derivative[0]), display=False)
 
 # %% [markdown]
-# Four thresholds away the gradient is about a millionth of its peak. A neuron
-# whose potential is pushed far above the threshold is invisible to training.
-# Chapter 4 shows where this hurts (after residual sums, where potentials grow
-# large) and the cure the paper uses: the straight-through estimator, whose
-# gradient is 1 wherever $v$ is.
+# For $\alpha = 5$, four thresholds away the surrogate is
+# {glue:text}`ch1_far_ratio:.0e` times its peak. A neuron whose potential is
+# pushed far above the threshold is invisible to training. Chapter 4 shows
+# where this hurts (after residual sums, where potentials grow large) and the
+# cure the paper uses: the straight-through estimator, whose gradient is 1
+# wherever $v$ is.
 #
 # The same surrogate lets us *learn* with a spiking neuron. Below, a single
 # input current is tuned by gradient descent so that a neuron emits 6 spikes in
@@ -210,7 +256,10 @@ for alpha in (2.0, 5.0):
 
 
 # %%
-def learn_current(start: float, surrogate: str, target: int = 6, timesteps: int = 8, steps: int = 60) -> float:
+def learn_current(
+    start: float, surrogate: str, target: int = 6, steps: int = 60
+) -> int:
+    timesteps = 8
     current = torch.tensor([start], requires_grad=True)
     neuron = MultiLevelIF(levels=1, surrogate=surrogate)
     optimizer = torch.optim.SGD([current], lr=0.01)
@@ -226,7 +275,8 @@ def learn_current(start: float, surrogate: str, target: int = 6, timesteps: int 
 # NBVAL_CHECK_OUTPUT
 for start in (0.3, -3.0):
     for surrogate in ("sigmoid", "ste"):
-        print(f"start I={start:+.1f}, {surrogate:7s}: {learn_current(start, surrogate)} spikes (target 6)")
+        learned = learn_current(start, surrogate)
+        print(f"start I={start:+.1f}, {surrogate:7s}: {learned} spikes (target 6)")
 
 # %% [markdown]
 # ## What the library gives you
@@ -235,7 +285,19 @@ for start in (0.3, -3.0):
 # PyTorch module holding all of the above: it takes currents of shape
 # `[T, B, ...]`, starts every sample at $v = 0$, carries the potential across
 # the T timesteps with a soft reset, and returns spikes of the same shape.
-# Chapter 2 raises `levels` above 1.
+#
+# ## Summary
+#
+# * The IF neuron integrates its input, fires when $v \ge \theta$ and, with a
+#   soft reset, subtracts $\theta$ and keeps the rest.
+# * With a constant input the soft-reset neuron's rate is the input, quantized
+#   in steps of $\theta / T$; a hard reset loses the remainder at every spike.
+# * A spike's derivative is 0 almost everywhere. Training replaces it by the
+#   derivative of a sigmoid, which is itself almost 0 where the sigmoid
+#   saturates, far from the threshold.
+#
+# **Next:** [chapter 2](02_multilevel_spikes) lets a neuron fire up to N times
+# in one timestep: multi-level spikes.
 #
 # ## Exercises
 #
@@ -245,15 +307,15 @@ for start in (0.3, -3.0):
 # %% [markdown]
 # ### Exercise 1.1 — the potential after one spike (compute)
 #
-# Constant input 0.6, threshold 1.0, soft reset, starting from $v = 0$. Work out
-# by hand the membrane potential right after the neuron's first spike and
+# Constant input 0.45, threshold 1.0, soft reset, starting from $v = 0$. Work
+# out by hand the membrane potential right after the neuron's first spike and
 # assign it to `answer`.
 
 # %% tags=["solution"]
 from mlsnn_edu.classroom import check_potential_after_spike
 
 ### BEGIN SOLUTION
-answer = 0.6 + 0.6 - 1.0
+answer = 0.45 + 0.45 + 0.45 - 1.0
 ### END SOLUTION
 check_potential_after_spike(answer)
 
@@ -267,11 +329,14 @@ check_potential_after_spike(answer)
 # %% tags=["solution"]
 from mlsnn_edu.classroom import check_if_step
 
+
 ### BEGIN SOLUTION
 def if_step(v, current, theta):
     v = v + current
     spikes = (v >= theta).float()
     return spikes, v - theta * spikes
+
+
 ### END SOLUTION
 check_if_step(if_step)
 
@@ -285,9 +350,12 @@ check_if_step(if_step)
 # %% tags=["solution"]
 from mlsnn_edu.classroom import check_sigmoid_surrogate
 
+
 ### BEGIN SOLUTION
 def surrogate(v, theta, alpha):
     s = torch.sigmoid(alpha * (v / theta - 1))
     return alpha / theta * s * (1 - s)
+
+
 ### END SOLUTION
 check_sigmoid_surrogate(surrogate)

@@ -8,21 +8,28 @@
 # timestep**. Its output becomes an integer $z(t) \in \{0, 1, \dots, N\}$, a
 # *multi-level spike*, and over T timesteps the total takes $N T + 1$ values.
 #
-# This chapter builds the multi-level neuron from N literal micro-steps, derives
-# the closed form the library uses, counts levels, tests the claimed
-# equivalence between [T=4, N=1] and [T=1, N=4] (and finds exactly where it
-# stops holding), and measures quantization error. Library code used here:
-# `mlsnn_edu.neurons`, `mlsnn_edu.quantization`, `mlsnn_edu.widgets`.
+# **Learning objectives.** After this chapter you can
+#
+# 1. derive the closed form $z = \mathrm{clamp}(\lfloor v/\theta \rfloor, 0, N)$
+#    from N literal micro-steps, and check it against the loop;
+# 2. count the $N T + 1$ levels of a (T, N) neuron, and say exactly when
+#    [T=4, N=1] and [T=1, N=4] emit the same spikes and when they do not;
+# 3. predict how the quantization error moves with T, N and $\theta$, and
+#    check it with the explorer.
+#
+# Library code used here: `mlsnn_edu.neurons`, `mlsnn_edu.quantization`,
+# `mlsnn_edu.explorers` and `mlsnn_edu.figures`.
 
 # %%
 import matplotlib.pyplot as plt
 import torch
+from myst_nb import glue
 
 from mlsnn_edu import figures
+from mlsnn_edu.explorers import quantization_explorer
 from mlsnn_edu.neurons import microstep_step, multilevel_step, run_neuron
 from mlsnn_edu.quantization import num_levels, quantization_error, spike_total
 from mlsnn_edu.settings import seed_everything
-from mlsnn_edu.explorers import quantization_explorer
 
 seed_everything(0)
 
@@ -35,7 +42,9 @@ seed_everything(0)
 
 
 # %%
-def multilevel_timestep_loop(v: float, current: float, levels: int, theta: float = 1.0) -> tuple[int, float]:
+def multilevel_timestep_loop(
+    v: float, current: float, levels: int, theta: float = 1.0
+) -> tuple[int, float]:
     v = v + current  # integrate once per timestep
     z = 0
     for _ in range(levels):  # up to N spikes
@@ -48,8 +57,12 @@ def multilevel_timestep_loop(v: float, current: float, levels: int, theta: float
 # NBVAL_CHECK_OUTPUT
 for current in (-0.5, 0.4, 1.0, 2.7, 3.99, 6.2):
     z, v = multilevel_timestep_loop(0.0, current, levels=4)
-    closed_z, _ = multilevel_step(torch.zeros(1, dtype=torch.float64), torch.tensor([current], dtype=torch.float64), levels=4)
-    print(f"I = {current:5.2f}  ->  z = {z},  v after = {v:.2f}   (library's closed form: z = {int(closed_z)})")
+    as_tensor = torch.tensor([current], dtype=torch.float64)
+    closed_z, _ = multilevel_step(torch.zeros_like(as_tensor), as_tensor, levels=4)
+    print(
+        f"I = {current:5.2f} -> z = {z}, v after = {v:.2f}",
+        f"(closed form: z = {int(closed_z)})",
+    )
 
 # %% [markdown]
 # The loop counts how many whole thresholds fit in $v$, stops at N, and leaves
@@ -58,7 +71,8 @@ for current in (-0.5, 0.4, 1.0, 2.7, 3.99, 6.2):
 #
 # $$
 # v \leftarrow v + I(t), \qquad
-# z(t) = \operatorname{clamp}\!\left(\left\lfloor \frac{v}{\theta} \right\rfloor, 0, N\right), \qquad
+# z(t) = \operatorname{clamp}\!\left(\left\lfloor \frac{v}{\theta} \right\rfloor,
+#   0, N\right), \qquad
 # v \leftarrow v - \theta\, z(t).
 # $$
 #
@@ -79,7 +93,7 @@ for levels in range(1, 9):
     closed, _ = run_neuron(currents, levels=levels, step=multilevel_step)
     loop, _ = run_neuron(currents, levels=levels, step=microstep_step)
     mismatches += int((closed != loop).sum())
-print(f"{8 * 4 * 10_000} neuron-timesteps checked for N = 1..8, mismatches: {mismatches}")
+print(f"{8 * 4 * 10_000} neuron-timesteps checked, N = 1..8, mismatches: {mismatches}")
 
 # %% [markdown]
 # The membrane trace of a multi-level neuron looks like chapter 1's, except that
@@ -88,14 +102,27 @@ print(f"{8 * 4 * 10_000} neuron-timesteps checked for N = 1..8, mismatches: {mis
 # %%
 trace_currents = torch.tensor([0.6, 2.5, 0.2, 4.8, -1.0, 1.7, 0.9, 3.2])
 trace_spikes, trace_potentials = run_neuron(trace_currents.unsqueeze(1), levels=4)
-figures.plot_membrane_trace(trace_currents, trace_potentials.flatten(), trace_spikes.flatten(), theta=1.0,
-                          title="Membrane potential of a multi-level IF neuron, N=4")
+figures.plot_membrane_trace(
+    trace_currents,
+    trace_potentials.flatten(),
+    trace_spikes.flatten(),
+    theta=1.0,
+    title="Membrane potential of a multi-level IF neuron, N=4",
+)
 plt.show()
+train = ", ".join(str(int(z)) for z in trace_spikes.flatten())
+print("spikes:", train)
+glue("ch2_trace_spikes", train, display=False)
+glue("ch2_saturated", int(trace_spikes.flatten()[3]), display=False)
 
 # %% [markdown]
-# *Figure: eight timesteps of a multi-level neuron with N = 4. Spikes of value
-# 2, 4 and 3 are labelled above their markers; the current of 4.8 at step 4
-# saturates the neuron at 4 spikes and carries the rest forward.*
+# *Figure: eight timesteps of a multi-level neuron with N = 4. Spikes larger
+# than 1 are labelled with their value above their markers; the current of 4.8
+# at step 4 saturates the neuron and carries the rest forward.*
+#
+# The spike train is {glue:text}`ch2_trace_spikes`: at step 4 the neuron emits
+# its maximum, {glue:text}`ch2_saturated` spikes, and carries the remaining
+# charge over to the next timestep instead of losing it.
 #
 # ## N·T + 1 levels
 #
@@ -108,7 +135,23 @@ plt.show()
 # NBVAL_CHECK_OUTPUT
 print("levels N*T+1    N=1  N=2  N=4  N=8")
 for timesteps in (1, 2, 4, 8):
-    print(f"T={timesteps}           " + "  ".join(f"{num_levels(timesteps, n):3d}" for n in (1, 2, 4, 8)))
+    row = "  ".join(f"{num_levels(timesteps, n):3d}" for n in (1, 2, 4, 8))
+    print(f"T={timesteps}           {row}")
+
+# %% [markdown]
+# **Quick check.** A neuron runs for T = 2 timesteps with N = 3 levels. How many
+# distinct spike totals can it emit, and which (T, N) with T = 1 has as many?
+# Each timestep adds 0 to 3 spikes, so the total runs from 0 to 6: seven
+# values, as many as a one-timestep neuron with N = 6.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+print(
+    "levels of [T=2, N=3]:",
+    num_levels(2, 3),
+    " levels of [T=1, N=6]:",
+    num_levels(1, 6),
+)
 
 # %% [markdown]
 # ## Is [T=4, N=1] the same as [T=1, N=4]?
@@ -118,7 +161,8 @@ for timesteps in (1, 2, 4, 8):
 # the remainder, the floors telescope and a (T, N) neuron emits
 #
 # $$
-# S_{T,N}(I) = \operatorname{clamp}\!\left(\left\lfloor \frac{T I}{\theta} \right\rfloor, 0, N T\right)
+# S_{T,N}(I) = \operatorname{clamp}\!\left(\left\lfloor \frac{T I}{\theta}
+#   \right\rfloor, 0, N T\right)
 # $$
 #
 # spikes in total. So [T=4, N=1] fed $I$ and [T=1, N=4] fed the window's whole
@@ -133,10 +177,13 @@ for timesteps in (1, 2, 4, 8):
 currents = torch.linspace(-2, 2, 40_001, dtype=torch.float64)
 binary_t4 = run_neuron(currents.expand(4, -1).clone(), levels=1)[0].sum(0)
 multilevel_t1 = run_neuron(4 * currents.unsqueeze(0), levels=4)[0].sum(0)
+differing = int((binary_t4 != multilevel_t1).sum())
+closed_form = spike_total(currents, timesteps=4, levels=1)
 print("constant currents tested:", currents.numel())
-print("[T=4, N=1] on I  vs  [T=1, N=4] on 4I, differing totals:", int((binary_t4 != multilevel_t1).sum()))
-print("closed form S(I) agrees with the simulation:",
-      bool(torch.equal(binary_t4, spike_total(currents, timesteps=4, levels=1))))
+print("[T=4, N=1] on I vs [T=1, N=4] on 4I, differing totals:", differing)
+print(
+    "closed form S(I) agrees with the simulation:", torch.equal(binary_t4, closed_form)
+)
 
 # %% [markdown]
 # ### Where the equivalence stops
@@ -164,7 +211,7 @@ for label, sequence in cases.items():
     sequence = torch.tensor(sequence).unsqueeze(1)
     binary = int(run_neuron(sequence, levels=1)[0].sum())
     one_step = int(run_neuron(sequence.sum(0, keepdim=True), levels=4)[0].sum())
-    print(f"{label:30s} [T=4,N=1]: {binary} spikes   [T=1,N=4] on the summed charge: {one_step} spikes")
+    print(f"{label:30s} [T=4,N=1]: {binary} spikes, [T=1,N=4] on the sum: {one_step}")
 
 # %% [markdown]
 # So the equivalence is exact for direct encoding and approximate otherwise;
@@ -186,8 +233,14 @@ for label, sequence in cases.items():
 inputs = torch.linspace(0, 1, 100_001, dtype=torch.float64)
 print(" T  N  levels   MSE (measured)   1/(3 (NT)^2)")
 for timesteps, levels in ((1, 1), (4, 1), (1, 4), (2, 2), (8, 1), (1, 8), (2, 4)):
-    error = quantization_error(inputs, timesteps=timesteps, levels=levels, theta=1 / levels)
-    print(f"{timesteps:2d} {levels:2d}  {error.levels:6d}   {error.mse:.6f}         {1 / (3 * (levels * timesteps) ** 2):.6f}")
+    error = quantization_error(
+        inputs, timesteps=timesteps, levels=levels, theta=1 / levels
+    )
+    predicted = 1 / (3 * (levels * timesteps) ** 2)
+    print(
+        f"{timesteps:2d} {levels:2d}  {error.levels:6d}   {error.mse:.6f}",
+        f"        {predicted:.6f}",
+    )
 
 # %% [markdown]
 # With the threshold fixed instead ($\theta = 1$) and inputs spread over
@@ -196,15 +249,28 @@ for timesteps, levels in ((1, 1), (4, 1), (1, 4), (2, 2), (8, 1), (1, 8), (2, 4)
 
 # %%
 grid = range(1, 9)
-fixed_range = torch.tensor([[quantization_error(inputs, timesteps=t, levels=n, theta=1 / n).mse for n in grid] for t in grid])
 wide_inputs = torch.linspace(0, 4, 100_001, dtype=torch.float64)
-fixed_theta = torch.tensor([[quantization_error(wide_inputs, timesteps=t, levels=n, theta=1.0).mse for n in grid] for t in grid])
+
+
+def mse(x: torch.Tensor, t: int, n: int, theta: float) -> float:
+    return quantization_error(x, timesteps=t, levels=n, theta=theta).mse
+
+
+fixed_range = torch.tensor([[mse(inputs, t, n, 1 / n) for n in grid] for t in grid])
+fixed_theta = torch.tensor([[mse(wide_inputs, t, n, 1.0) for n in grid] for t in grid])
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-for ax, errors, title in ((axes[0], fixed_range, "inputs U[0,1], theta = 1/N"),
-                          (axes[1], fixed_theta, "inputs U[0,4], theta = 1")):
-    image = ax.imshow(torch.log10(errors), origin="lower", extent=(0.5, 8.5, 0.5, 8.5), cmap="viridis")
-    ax.set(xlabel="N (levels per timestep)", ylabel="T (timesteps)", title=f"log10 MSE, {title}")
+panels = (
+    (axes[0], fixed_range, "inputs U[0,1], theta = 1/N"),
+    (axes[1], fixed_theta, "inputs U[0,4], theta = 1"),
+)
+for ax, errors, title in panels:
+    extent = (0.5, 8.5, 0.5, 8.5)
+    image = ax.imshow(
+        torch.log10(errors), origin="lower", extent=extent, cmap="viridis"
+    )
+    ax.set(xlabel="N (levels per timestep)", ylabel="T (timesteps)")
+    ax.set_title(f"log10 MSE, {title}")
     fig.colorbar(image, ax=ax)
 plt.show()
 
@@ -217,20 +283,49 @@ plt.show()
 #
 # ## Explore: move T and N yourself
 #
-# The explorer redraws the quantizer against the identity and prints the level
-# count and the errors (inputs uniform over the chosen range). It needs a live
-# kernel: open this chapter in JupyterLab, or run `mlsnn-edu explore`.
+# Move the sliders: the explorer redraws the quantizer against the identity
+# and gives the level count and the errors (inputs uniform over the chosen
+# range). It computes in the page itself, so it works here in the book, offline
+# and without a kernel, as well as in JupyterLab and in `mlsnn-edu explore`.
+# Try to find two settings with the same level count and different errors.
 
 # %%
-explorer = quantization_explorer(timesteps=1, levels=4, theta=1.0, input_range=(0.0, 4.0))
+explorer = quantization_explorer(
+    timesteps=1, levels=4, theta=1.0, input_range=(0.0, 4.0)
+)
 explorer
+
+# %% [markdown]
+# *Figure: the quantization explorer. Sliders for T, N, the threshold θ and the
+# range of inputs; below them the level count, the mean squared and the largest
+# error; then the staircase q(x) in blue against the dashed identity line.*
+#
+# In code, `explorer.set(...)` moves the sliders and `explorer.result` holds
+# what the library computes for the new setting:
 
 # %%
 # NBVAL_CHECK_OUTPUT
-explorer.timesteps.value = 2  # what moving the T slider does
-print("levels:", explorer.result.levels, " MSE:", round(explorer.result.mse, 4), " max error:", round(explorer.result.max_abs, 3))
+result = explorer.set(timesteps=2)
+mse_text = f"MSE: {result.mse:.4f}, max error: {result.max_abs:.3f}"
+print("T=2, N=4: levels:", result.levels, "", mse_text)
 
 # %% [markdown]
+# ## Summary
+#
+# * One timestep of a multi-level neuron is N micro-steps; in closed form,
+#   $z = \mathrm{clamp}(\lfloor v/\theta \rfloor, 0, N)$ and
+#   $v \leftarrow v - \theta z$.
+# * Over T timesteps the spike total takes $N T + 1$ values: T and N enter as a
+#   product.
+# * Under direct encoding [T=4, N=1] and [T=1, N=4] emit the same totals for
+#   every input; when the input varies in time (a burst late in the window, a
+#   negative current after a spike) they can differ.
+# * With the range fixed, the quantization error depends on $N T$ alone; with
+#   the threshold fixed, T refines the step and N widens the range.
+#
+# **Next:** [chapter 3](03_spike_avalanche) puts these neurons into residual
+# networks and finds what happens when spikes are added to spikes.
+#
 # ## Exercises
 
 # %% [markdown]
@@ -257,11 +352,14 @@ check_level_count(answer)
 # %% tags=["solution"]
 from mlsnn_edu.classroom import check_multilevel_step
 
+
 ### BEGIN SOLUTION
 def my_multilevel_step(v, current, levels, theta):
     v = v + current
     z = torch.clamp(torch.floor(v / theta), 0, levels)
     return z, v - theta * z
+
+
 ### END SOLUTION
 check_multilevel_step(my_multilevel_step)
 
@@ -278,7 +376,10 @@ from mlsnn_edu.classroom import check_levels_for_target_error
 
 ### BEGIN SOLUTION
 inputs = torch.linspace(0, 1, 20_001, dtype=torch.float64)
-answer = next(n for n in range(1, 100)
-              if quantization_error(inputs, timesteps=1, levels=n, theta=1 / n).mse < 1e-3)
+answer = next(
+    n
+    for n in range(1, 100)
+    if quantization_error(inputs, timesteps=1, levels=n, theta=1 / n).mse < 1e-3
+)
 ### END SOLUTION
 check_levels_for_target_error(answer)

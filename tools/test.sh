@@ -1,23 +1,38 @@
 #!/usr/bin/env bash
-# Every check the project has, in one command: set up the environment, lint,
-# unit tests, browser tests (the offline book and the Voila explorer in Debian's
-# Chromium), notebook regression (nbval, lax) and the .py/.ipynb drift check.
+# Every check the project has, in one command (CI runs exactly this):
+#
+#   bash tools/test.sh          # everything: lint, format, drift, unit tests, the book as the
+#                               # main command builds it, browser tests on that build, nbval
+#   bash tools/test.sh --fast   # lint, format, drift and the unit tests without slow marks
+#                               # (under two minutes on a 2-core laptop)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup-env.sh
 unset MLSNN_EDU_FULL
-export MPLBACKEND=Agg PYTHONHASHSEED=0
+export PYTHONHASHSEED=0
+SOURCES=(mlsnn_edu tests tools benchmarks book/_ext notebooks/*.py)
 
-echo "== lint (ruff)"
-.venv/bin/ruff check mlsnn_edu tests tools benchmarks book/_ext
+echo "== lint and format (ruff)"
+.venv/bin/ruff check "${SOURCES[@]}"
+.venv/bin/ruff format --check "${SOURCES[@]}"
 
 echo "== notebook drift (.py sources against executed .ipynb twins)"
 .venv/bin/python tools/notebooks.py drift
 
+if [ "${1:-}" = "--fast" ]; then
+  echo "== unit tests without slow marks"
+  .venv/bin/python -m pytest tests -q -p no:cacheprovider -m "not browser and not slow"
+  echo "== fast checks passed (the full run: bash tools/test.sh)"
+  exit 0
+fi
+
 echo "== unit tests"
 .venv/bin/python -m pytest tests -q -p no:cacheprovider -m "not browser"
 
-echo "== browser tests (headless Chromium: every page of the book offline, the Voila explorer)"
+echo "== the book, built as the main command builds it (chapters executed in quick mode)"
+bash tools/build-book.sh
+
+echo "== browser tests on that book and on the Voila explorers (headless Chromium, offline)"
 bash tools/install-browser.sh
 start=$SECONDS
 .venv/bin/python -m pytest tests/browser -m browser -q -p no:cacheprovider

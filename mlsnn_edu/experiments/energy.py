@@ -63,6 +63,7 @@ class Network:
     model_options: dict = field(default_factory=dict)
     state: dict | None = None  # trained weights; None: untrained (seeded, calibrated)
     source: str = ""
+    split_seed: int = 0  # the digits' train/test split the network was trained on
 
     @property
     def label(self) -> str:
@@ -95,6 +96,7 @@ def from_checkpoint(path: str | Path) -> Network:
         model_options=options,
         state=payload["model"],
         source=f"trained, {Path(path)}",
+        split_seed=config.seed,
     )
 
 
@@ -102,11 +104,12 @@ def _first(split, count: int) -> torch.Tensor:
     return model_input(torch.stack([split[i][0] for i in range(min(count, len(split)))]))
 
 
-def build(network: Network, in_channels: int, seed: int) -> nn.Module:
+def build(network: Network, num_classes: int, in_channels: int, seed: int) -> nn.Module:
     """The network's model with its weights (trained, or drawn from ``seed``)."""
     seed_everything(seed)  # untrained networks of one comparison share their initial weights
     model = build_model(
         network.model,
+        num_classes=num_classes,
         timesteps=network.coding.timesteps,
         levels=network.coding.levels,
         width=network.width,
@@ -151,8 +154,9 @@ def compare_energy(
             download=download,
             timesteps=network.coding.timesteps,
             resolution=network.resolution,
+            seed=network.split_seed,
         )
-        model = build(network, data.in_channels, seed).to(device)
+        model = build(network, data.num_classes, data.in_channels, seed).to(device)
         test = _first(data.test, samples).to(device)
         if network.state is None:
             calibrate_batch_norm(model, _first(data.train, calibration_samples).to(device))

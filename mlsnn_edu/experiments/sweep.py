@@ -41,7 +41,7 @@ from mlsnn_edu.experiments.reproduce import PAPER_EXPERIMENTS, QUICK_SETTINGS, E
 from mlsnn_edu.files import write_atomically
 from mlsnn_edu.monitor import record_activity, total_activity
 from mlsnn_edu.settings import resolve_device
-from mlsnn_edu.training import TrainConfig, Trainer
+from mlsnn_edu.training import CheckpointError, TrainConfig, Trainer
 
 SCHEMA = "mlsnn-edu-sweep-1"
 SWEEP_WIDTHS = (8, 16, 32, 64)
@@ -119,24 +119,28 @@ def train_and_measure(run: SweepRun, out_root: Path, device: str) -> dict:
     trainer = Trainer(config)
     test_images = torch.stack([trainer.data.test[i][0] for i in range(len(trainer.data.test))])
     test_images = test_images.to(trainer.device)
-    # Kept beside the checkpoint, so a resumed run still has its earlier epochs' measurements.
+    # Kept beside the checkpoint, so a resumed run still has its earlier epochs'
+    # measurements. The trainer calls after_epoch before writing the checkpoint, so
+    # an interrupted epoch is trained and measured again on resume.
     saved = Path(config.out_dir) / "sweep-measurements.json"
-    epochs = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else []
+    measured = json.loads(saved.read_text(encoding="utf-8")) if saved.is_file() else []
+    epochs = {record["epoch"]: record for record in measured}
 
     def after_epoch(epoch: int, record: dict) -> None:
-        measured = measure(trainer.model, test_images, trainer.autocast_dtype)
-        epochs.append({"epoch": epoch, "test_accuracy": record["test_accuracy"], **measured})
-        write_atomically(saved, json.dumps(epochs))
+        measures = measure(trainer.model, test_images, trainer.autocast_dtype)
+        epochs[epoch] = {"epoch": epoch, "test_accuracy": record["test_accuracy"], **measures}
+        write_atomically(saved, json.dumps(sorted(epochs.values(), key=lambda r: r["epoch"])))
 
     try:
         trainer.fit(on_epoch=after_epoch)
     finally:
         trainer.close()
-    if [record["epoch"] for record in epochs] != list(range(1, config.epochs + 1)):
-        raise RuntimeError(
-            f"{config.out_dir} holds a run whose measurements are incomplete; delete the "
-            "folder to train and measure it again"
+    if sorted(epochs) != list(range(1, config.epochs + 1)):
+        raise CheckpointError(
+            f"{config.out_dir} holds a run whose measurements are incomplete (epochs "
+            f"{sorted(epochs)}); delete the folder to train and measure it again"
         )
+    epochs = [epochs[number] for number in sorted(epochs)]
     return {
         "label": e.label,
         "model": e.model,

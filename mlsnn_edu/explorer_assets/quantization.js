@@ -3,21 +3,17 @@
 // The same quantizer as mlsnn_edu.quantization (tests/browser/test_book.py holds the
 // numbers this page shows equal to quantization_error's):
 //   q(x) = theta / T * clamp(floor(T x / theta), 0, N T),
-// measured on `samples` evenly spaced inputs from `low` to `high`, spaced exactly as
-// torch.linspace spaces them, so both sides floor the same numbers.
+// measured on `samples` evenly spaced inputs from `low` to `high`.
 (function (root, initial) {
   "use strict";
   const SVG = "http://www.w3.org/2000/svg";
   const size = { width: 520, height: 320, left: 56, right: 16, top: 30, bottom: 44 };
 
-  function linspace(low, high, count) {
-    // torch.linspace on a CPU: the first half counts up from low, the second down from high.
-    const step = (high - low) / (count - 1);
-    const half = Math.floor(count / 2);
+  function grid(low, high, count) {
+    // low + (high - low) * (i / (count - 1)), each operation rounded once, in the same
+    // order as QuantizationExplorer.inputs: both sides floor exactly the same numbers.
     const points = new Float64Array(count);
-    for (let i = 0; i < count; i++) {
-      points[i] = i < half ? low + step * i : high - step * (count - i - 1);
-    }
+    for (let i = 0; i < count; i++) points[i] = low + (high - low) * (i / (count - 1));
     return points;
   }
 
@@ -27,7 +23,7 @@
   }
 
   function errors(s) {
-    const inputs = linspace(s.low, s.high, s.samples);
+    const inputs = grid(s.low, s.high, s.samples);
     let squared = 0, largest = 0;
     for (const x of inputs) {
       const error = quantize(x, s) - x;

@@ -43,6 +43,18 @@ def device_of(model: nn.Module) -> torch.device:
     return first.device if first is not None else torch.device("cpu")
 
 
+def finite_everywhere(loss: torch.Tensor) -> bool:
+    """Whether ``loss`` is finite, on every process of a distributed run.
+
+    Under ``torchrun`` each process sees its own share of the batch; they must
+    all stop together, or the others would wait for this one forever.
+    """
+    finite = torch.isfinite(loss.detach()).to(torch.int32)
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
+    return bool(finite)
+
+
 def train_epoch(
     model: nn.Module,
     loader: Iterable,
@@ -73,7 +85,7 @@ def train_epoch(
         with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
             logits = model(x)
             loss = loss_fn(logits.float(), y)
-        if not torch.isfinite(loss):
+        if not finite_everywhere(loss):
             raise NonFiniteError(f"the loss became {loss.item()} at step {step} of this epoch")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

@@ -265,9 +265,12 @@ class Trainer:
     def _apply_changed_settings(self, saved: dict) -> None:
         """Apply the settings that differ from the checkpoint's (see the module's docstring)."""
         config = self.config
+        settings = [*OPTIMIZER_SETTINGS, "label_smoothing", "epochs"]
+        if config.optimizer != "sgd":
+            settings.remove("momentum")  # Adam has no momentum setting to apply
         changed = {
             name: (saved.get(name), getattr(config, name))
-            for name in (*OPTIMIZER_SETTINGS, "label_smoothing", "epochs")
+            for name in settings
             if saved.get(name) != getattr(config, name)
         }
         if not changed:
@@ -293,7 +296,8 @@ class Trainer:
 
         Resumes from ``out_dir/checkpoint.pt`` when it exists and
         ``config.resume`` is true. ``on_epoch(epoch, record)`` runs after each
-        epoch's checkpoint is written.
+        epoch, on every process, just before the epoch's checkpoint is written:
+        a run stopped while it runs repeats that epoch, identically, when resumed.
         """
         # Only rank 0 writes; it holds out_dir for the whole run, so a second run fails at once.
         lock = RunLock(self.out_dir) if self.dist.is_main else None
@@ -349,6 +353,8 @@ class Trainer:
                 "activity": activity,
             }
             self.history.append(record)
+            if on_epoch is not None:
+                on_epoch(self.epoch, record)  # before the checkpoint, which then covers it
             self.save()
             if self.dist.is_main:
                 write_logs(self.history, self.out_dir)
@@ -356,8 +362,6 @@ class Trainer:
                 f"{label}: train loss {train.loss:.3f} acc {train.accuracy:.3f} | "
                 f"test loss {test.loss:.3f} acc {test.accuracy:.3f}"
             )
-            if on_epoch is not None:
-                on_epoch(self.epoch, record)
         return self.history
 
     def _check_finite(self, test_loss: float) -> None:

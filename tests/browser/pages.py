@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 
-import torch
-
-from mlsnn_edu.quantization import QuantizationError, quantization_error
+from mlsnn_edu.explorers import QuantizationExplorer
+from mlsnn_edu.quantization import QuantizationError
 
 SETTINGS = ("timesteps", "levels", "theta", "low", "high")
 
@@ -64,15 +63,15 @@ def shown_result(explorer) -> tuple[int, float, float]:
     return int(text["levels"]), float(text["mse"]), float(text["max-error"])
 
 
-def library_result(settings: dict[str, float], samples: int = 4001) -> QuantizationError:
-    """What mlsnn_edu.quantization computes for the settings the page shows."""
-    inputs = torch.linspace(settings["low"], settings["high"], samples, dtype=torch.float64)
-    return quantization_error(
-        inputs,
+def library_result(settings: dict[str, float]) -> QuantizationError:
+    """What the library computes for the settings the page shows, on the explorer's inputs."""
+    explorer = QuantizationExplorer(
         timesteps=int(settings["timesteps"]),
         levels=int(settings["levels"]),
         theta=settings["theta"],
+        input_range=(settings["low"], settings["high"]),
     )
+    return explorer.result
 
 
 def assert_matches_library(explorer) -> dict[str, float]:
