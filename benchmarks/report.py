@@ -216,7 +216,8 @@ def chapter_times(results: Path = RESULTS, notebooks: Path = ROOT / "notebooks")
     rows = []
     for chapter in load_chapters(notebooks):
         reading, exercises = student_minutes(chapter)
-        measured = report["results"].get(chapter.name, {})
+        results = report["results"]
+        measured = results.get(chapter.name) or results.get(f"{chapter.name}.py", {})
         machine_s = fmt(measured.get("subprocess_s")) if measured else "not measured"
         rows.append(
             [
