@@ -50,6 +50,7 @@ STYLE = """<style>
 .mlsnn-explorer { font-family: sans-serif; font-size: 0.9rem; margin: 0.5rem 0 1rem; }
 .mlsnn-explorer .mlsnn-controls { display: flex; flex-wrap: wrap; gap: 0.4rem 1.5rem; }
 .mlsnn-explorer label { display: inline-flex; align-items: center; gap: 0.4rem; }
+.mlsnn-explorer [role=radiogroup] { display: inline-flex; gap: 1rem; }
 .mlsnn-explorer output { min-width: 2.5em; font-variant-numeric: tabular-nums; }
 .mlsnn-explorer .mlsnn-summary span { font-variant-numeric: tabular-nums; }
 .mlsnn-explorer svg { max-width: 100%; height: auto; background: white; }
@@ -354,10 +355,6 @@ class ActivityEnergyGrid:
                     "layer_events": self.layer_events[key],
                 }
                 for key, point in self.points.items()
-            },
-            "maxima": {
-                name: [max(events) for key, events in self.layer_events.items() if key[0] == name]
-                for name in labels
             },
         }
         radios = "".join(

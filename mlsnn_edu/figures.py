@@ -8,7 +8,7 @@ themselves:
 * neurons: :func:`plot_membrane_trace`, :func:`plot_staircase_and_surrogate`,
   :func:`plot_quantizer`;
 * activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
-  :func:`plot_history`, :func:`plot_spread` (runs of several seeds);
+  :func:`plot_history`, :func:`plot_spread` (runs of several seeds), :func:`width_axis`;
 * energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
 """
 
@@ -64,7 +64,7 @@ def plot_membrane_trace(
                 f"z={int(z)}", (t, theta), textcoords="offset points", xytext=(0, 8), ha="center"
             )
     ax.set(xlabel="timestep t", ylabel="value", title=title)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the data
     return ax
 
 
@@ -209,6 +209,15 @@ def plot_spread(
     )
     if reference is not None:
         ax.axhline(reference, color="black", linestyle="--", linewidth=1)
+    return ax
+
+
+def width_axis(ax: Axes, widths: list[int]) -> Axes:
+    """A network-width x axis: doubling widths evenly spaced, one labelled tick each."""
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(widths, [str(width) for width in widths])
+    ax.minorticks_off()
+    ax.set_xlabel("network width (channels of the first layer)")
     return ax
 
 

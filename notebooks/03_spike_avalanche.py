@@ -44,7 +44,7 @@ from mlsnn_edu.experiments.sweep import (
     spread,
 )
 from mlsnn_edu.explorers import activity_grid
-from mlsnn_edu.figures import plot_activity, plot_spread
+from mlsnn_edu.figures import plot_activity, plot_spread, width_axis
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import (
     activity_table,
@@ -333,10 +333,7 @@ for name, value in SPARSE_VS_SEW.items():
     plot_spread(ratios(results, SPARSE_N4, SEW_N4, value), ax=axes[0], label=name)
     by_epoch = ratios_by_epoch(results, SPARSE_N4, SEW_N4, value, width=widths[-1])
     plot_spread(by_epoch, ax=axes[1], label=name)
-axes[0].set(
-    xlabel="network width (channels of the first layer)", xscale="log", xticks=widths
-)
-axes[0].set_xticklabels([str(w) for w in widths])
+width_axis(axes[0], widths)
 axes[0].set(
     ylabel="Sparse / SEW", title="After training, by width (band: min-max of seeds)"
 )
@@ -461,7 +458,7 @@ grid
 #   where the barrier acts directly.
 # * **After training, the change is what the committed results show,** seed by
 #   seed and width by width, not what one run happens to give. Quick mode is
-#   not the paper: our networks see 1,437 upscaled 8x8 digits for a few epochs,
+#   not the paper: our networks see the embedded 8x8 digits, upscaled, for a few epochs,
 #   not CIFAR-10 for hundreds; `MLSNN_EDU_FULL=1` measures at the paper's scale.
 #
 # ## Summary

@@ -492,9 +492,9 @@ glue("ch4_fewer_runs", f"{fewer} of {runs}", display=False)
 # * **Scale of the counts.** The paper's networks are wider than most of ours,
 #   on CIFAR-10 images rather than digits: absolute counts cannot match; only
 #   the relative change can be compared.
-# * **Training.** Six epochs on 1,437 digits is not a trained CIFAR-10 network.
-#   How sparse a trained network ends up is a property of the weights training
-#   finds; the barrier only bounds each block output, it does not ask the
+# * **Training.** A few epochs on the embedded digits is not a trained CIFAR-10
+#   network. How sparse a trained network ends up is a property of the weights
+#   training finds; the barrier only bounds each block output, it does not ask the
 #   branches to fire less, and a Sparse network can compensate with busier
 #   branches.
 # * **Data.** Upscaled 8x8 digits are mostly flat background with a few

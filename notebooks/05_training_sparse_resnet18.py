@@ -61,7 +61,7 @@ print(
 # ## 1. Data
 #
 # `build_datasets` returns a training and a test split and what a network needs
-# to know about them. In quick mode that is scikit-learn's 1797 handwritten
+# to know about them. In quick mode that is scikit-learn's handwritten
 # digits (8×8 pixels), resized to 32×32 and repeated over three channels so
 # the CIFAR networks take them unchanged, then normalised per channel. The split
 # is stratified (every digit in the same proportion in both halves) and fixed:

@@ -61,7 +61,12 @@ from mlsnn_edu.experiments.sweep import (
     ratios,
     spread,
 )
-from mlsnn_edu.figures import plot_energy_comparison, plot_layer_energy, plot_spread
+from mlsnn_edu.figures import (
+    plot_energy_comparison,
+    plot_layer_energy,
+    plot_spread,
+    width_axis,
+)
 from mlsnn_edu.neurons import MultiLevelIF
 from mlsnn_edu.settings import default_device, full_scale, seed_everything
 
@@ -341,12 +346,12 @@ for cost in MULTILEVEL_COSTS:
     plot_spread(
         ratios(results, SPARSE_N4, SEW_N4, energy_of(cost)), ax=axes[1], label=cost
     )
-axes[0].set(xlabel="width", ylabel="binary / multi-level energy", xscale="log")
+axes[0].set(ylabel="binary / multi-level energy")
 axes[0].set_title("VGG16 [T=4, N=1] / [T=1, N=4] (> 1: multi-level cheaper)")
-axes[1].set(xlabel="width", ylabel="Sparse / SEW energy", xscale="log")
+axes[1].set(ylabel="Sparse / SEW energy")
 axes[1].set_title("ResNet18 [T=1, N=4] (< 1: Sparse cheaper)")
 for ax in axes:
-    ax.set_xticks(widths, [str(w) for w in widths])
+    width_axis(ax, widths)
     ax.legend(title="charging option", fontsize="small")
 plt.show()
 

@@ -21,7 +21,7 @@
   function draw(svg, s, point) {
     svg.replaceChildren();
     const plotWidth = size.width - size.left - size.right, plotHeight = size.height - size.top - size.bottom;
-    const top = Math.max(...grid.maxima[s.network], 1);
+    const top = Math.max(...point.layer_events, 1);  // each setting fills the chart; read the axis
     const bar = plotWidth / grid.layers.length;
     const Y = (y) => size.top + (1 - y / top) * plotHeight;
     svg.append(element("line", { x1: size.left, x2: size.left, y1: size.top, y2: size.top + plotHeight, stroke: "#333" }));
@@ -39,10 +39,12 @@
     });
     const label = grid.labels[s.network];
     svg.append(element("text", { x: size.left + plotWidth / 2, y: 16, "text-anchor": "middle", "font-size": 12, "font-weight": "bold" },
-      `Spike events per digit, layer by layer: ${label}, T=${s.timesteps}, N=${s.levels} (red: residual sums)`));
+      `Spike events per digit, layer by layer: ${label}, T=${s.timesteps}, N=${s.levels}`));
+    svg.append(element("text", { x: size.left + plotWidth, y: size.top + 10, "text-anchor": "end", "font-size": 10, fill: "#d62728" },
+      "red: residual sums"));
     svg.setAttribute("aria-label",
       `Bar chart of the spike events per digit in each of the ${grid.layers.length} layers of ${label} ` +
-      `with T=${s.timesteps} and N=${s.levels}; residual sums in red`);
+      `, T=${s.timesteps}, N=${s.levels}; residual sums in red`);
   }
 
   function update() {

@@ -195,13 +195,22 @@ def test_chapter_shows_every_figure_and_no_error(page_path: str, book_url: str, 
 
 
 def solution_lines(chapter_name: str) -> list[str]:
-    """The lines of every solution of a chapter, between the markers, long enough to be telling."""
+    """Lines only a solution holds: between its markers, long enough to be telling, and
+    found nowhere else in the chapter (a line the chapter shows anyway gives nothing away)."""
     (chapter,) = load_chapters(ROOT / "notebooks", [chapter_name[:2]])
+    solutions = {exercise.cell for exercise in chapter.exercises}
+    elsewhere = "\n".join(
+        cell.source for index, cell in enumerate(chapter.notebook.cells) if index not in solutions
+    )
     lines = []
-    for exercise in chapter.exercises:
-        source = chapter.notebook.cells[exercise.cell].source.split("\n")
+    for index in sorted(solutions):
+        source = chapter.notebook.cells[index].source.split("\n")
         begin, end = source.index(BEGIN), source.index(END)
-        lines += [line.strip() for line in source[begin + 1 : end] if len(line.strip()) >= 12]
+        lines += [
+            line.strip()
+            for line in source[begin + 1 : end]
+            if len(line.strip()) >= 12 and line.strip() not in elsewhere
+        ]
     return lines
 
 
