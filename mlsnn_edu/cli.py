@@ -652,10 +652,26 @@ def is_out_of_memory(error: BaseException) -> bool:
     )
 
 
+def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """``parser.parse_args``, with ``key=value`` overrides allowed after options too.
+
+    argparse takes one run of positional arguments; ``train epochs=2 --device cpu
+    width=4`` has two. Whatever it leaves over that looks like ``key=value`` joins
+    the overrides; anything else is the usual usage error.
+    """
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        overrides = all("=" in item and not item.startswith("-") for item in extra)
+        if not (overrides and hasattr(args, "overrides")):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.overrides = [*args.overrides, *extra]
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
     if args.subcommand is None:
         parser.print_help()
         return 2

@@ -182,7 +182,7 @@ rows = [
         "67,848 → 35,819 spikes at sum1 (−47 %), CIFAR-10, width 64",
         f"Sparse / SEW mass at sum1: {fmt(sum1_mass)}",
         verdict(every(sum1_mass, lambda r: r < 1)),
-        "absolute counts are not comparable (digits, narrower networks): only the change",
+        "absolute counts differ (digits, narrower networks): only the change counts",
     ),
     (
         "25–30 % less estimated energy than SEW-ResNet18",

@@ -253,10 +253,8 @@ def write(path: Path, text: str) -> Path:
 )
 def test_bad_values_are_refused_before_any_work(case, arguments, words, tmp_path: Path) -> None:
     started = time.monotonic()
-    result = run_cli(
-        *arguments, f"out_dir={tmp_path / 'run'}" if arguments[0] == "train" else "--seed=0"
-    )
-    assert_refused(result, *words)
+    arguments = [argument.replace("{run}", str(tmp_path / "run")) for argument in arguments]
+    assert_refused(run_cli(*arguments), *words)
     assert time.monotonic() - started < 60, case
     assert not (tmp_path / "run").exists()  # nothing half-written
 
@@ -297,6 +295,16 @@ def test_10_and_16_config_files_that_cannot_be_used(tmp_path: Path) -> None:
     assert (
         "unknown config key" not in run_cli("train", "--config", str(tmp_path / "list.yaml")).stderr
     )
+
+
+def test_overrides_may_come_before_and_after_options() -> None:
+    """``train epochs=2 --device cpu width=4``: argparse alone would refuse the second part."""
+    from mlsnn_edu.cli import build_parser, parse
+
+    args = parse(build_parser(), ["train", "epochs=2", "--device", "cpu", "width=4"])
+    assert args.overrides == ["epochs=2", "width=4"] and args.device == "cpu"
+    with pytest.raises(SystemExit):
+        parse(build_parser(), ["train", "epochs=2", "--device", "cpu", "--wdith", "4"])
 
 
 def test_13_every_float_spelling_is_accepted(tmp_path: Path) -> None:
