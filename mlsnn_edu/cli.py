@@ -58,14 +58,9 @@ from mlsnn_edu.experiments.reproduce import (  # noqa: E402
     results_table,
     run_experiments,
 )
-from mlsnn_edu.experiments.sweep import (  # noqa: E402
-    RESULTS_DIR,
-    SWEEP_SEEDS,
-    SWEEP_WIDTHS,
-    load_results,
-    run_sweep,
-    summary_table,
-)
+from mlsnn_edu.experiments.results import COMMITTED_RESULTS  # noqa: E402
+from mlsnn_edu.experiments.summary import summary_table  # noqa: E402
+from mlsnn_edu.experiments.sweep import RECIPES, cpu_sweep, grid, run_sweep  # noqa: E402
 from mlsnn_edu.explorers import EXPLORERS, serve_explorer, write_explorer_notebook  # noqa: E402
 from mlsnn_edu.figures import plot_activity, plot_energy_comparison, plot_history  # noqa: E402
 from mlsnn_edu.files import (  # noqa: E402
@@ -399,23 +394,35 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
         "--widths",
         type=positive_int,
         nargs="+",
-        default=list(SWEEP_WIDTHS),
-        help="--sweep: network widths (default 8 16 32 64; 64 is meant for a GPU)",
+        help="--sweep: ANN, SEW and Sparse [T=1, N=4] at these widths only (e.g. 64 on a GPU); "
+        "default: the whole CPU sweep",
     )
     parser.add_argument(
         "--seeds",
         type=non_negative_int,
         nargs="+",
-        default=list(SWEEP_SEEDS),
-        help="--sweep: default 0 1 2",
+        help="--sweep with --widths: seeds (default 0 1 2 3 4)",
     )
     parser.add_argument(
-        "--all-levels",
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="paper-sgd",
+        help="--sweep: how to train (default paper-sgd: SGD lr 0.08, cosine; adam-contrast "
+        "is the first sweep's Adam recipe)",
+    )
+    parser.add_argument(
+        "--threads", type=positive_int, help="--sweep: torch threads (recorded in every result)"
+    )
+    parser.add_argument(
+        "--allow-uncommitted",
         action="store_true",
-        help="--sweep: N = 1, 2, 4, 8 at every width (by default only up to width 16)",
+        help="--sweep: run although the library has uncommitted changes (a trial, not a result)",
     )
     parser.add_argument(
-        "--results", type=Path, default=RESULTS_DIR, help="--sweep: folder of the JSON results"
+        "--results",
+        type=Path,
+        default=COMMITTED_RESULTS,
+        help="--sweep: folder of the run files (default: the package's committed results)",
     )
     parser.add_argument("--device", help="auto (default: the GPU if any), cpu, cuda or cuda:K")
     parser.add_argument(
@@ -442,30 +449,31 @@ def reproduce_command(args: argparse.Namespace) -> int:
     """Run the paper's comparisons (or the sweep) and print one table and the wall time."""
     start = time.perf_counter()
     if args.sweep:
-        runs = check_output_dir(args.out or Path("runs/sweep"), "--out")
+        runs_dir = check_output_dir(args.out or Path("runs/sweep"), "--out")
         check_output_dir(args.results, "--results")
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        if args.widths:
+            widths = tuple(dict.fromkeys(args.widths))
+            plan = grid(widths, tuple(dict.fromkeys(args.seeds or range(5))))
+        elif args.seeds:
+            raise ValueError("--seeds needs --widths (the default CPU sweep sets its own seeds)")
+        else:
+            plan = cpu_sweep()
         written = run_sweep(
-            widths=tuple(args.widths),
-            seeds=tuple(args.seeds),
-            all_levels=args.all_levels,
+            plan,
+            recipe=RECIPES[args.recipe],
             results_dir=args.results,
-            runs_dir=runs,
+            runs_dir=runs_dir,
             device=args.device or "auto",
             progress=not args.no_progress,
-            command=[
-                "mlsnn-edu",
-                "reproduce",
-                "--sweep",
-                "--widths",
-                *map(str, args.widths),
-                "--seeds",
-                *map(str, args.seeds),
-                *(["--all-levels"] if args.all_levels else []),
-            ],
+            command=["mlsnn-edu", *sys.argv[1:]],
+            allow_uncommitted=args.allow_uncommitted,
         )
-        print(summary_table(load_results(args.results)))
+        print(summary_table(args.results))
         print(
-            f"wrote {', '.join(map(str, written))}; wall time {time.perf_counter() - start:.0f} s"
+            f"wrote {len(written)} run file(s) to {args.results}; "
+            f"wall time {time.perf_counter() - start:.0f} s"
         )
         return 0
     args.out = args.out or Path("runs/reproduce-quick")

@@ -10,7 +10,9 @@ timesteps it sees,
 
 with S the number of samples: a spike of value k counts once in ``events`` and
 k times in ``mass``. It also keeps the largest value seen, which exceeds N
-where spikes pile up (the avalanche at SEW-ResNet's residual sums). At each
+where spikes pile up (the avalanche at SEW-ResNet's residual sums), and, at a
+residual sum, the mass above N, :math:`\frac1S\sum\max(z - N, 0)`: what a
+barrier neuron would clip there with the same weights. At each
 residual sum it also records the two terms that meet there (branch and
 shortcut), which is what the energy model charges the sum for.
 
@@ -53,6 +55,7 @@ class LayerActivity:
     shape: tuple[int, ...]  # per-sample, per-timestep shape: (C, H, W) or (F,)
     out_shape: tuple[int, ...] | None = None  # synapses only: per-sample output shape
     inputs: tuple[LayerActivity, ...] = ()  # residual sums only: branch and shortcut
+    above_levels: float = 0.0  # residual sums only: mass above N per sample
 
     @property
     def size(self) -> int:
@@ -68,10 +71,11 @@ class LayerActivity:
 class _Counter:
     """Running totals for one tensor stream, kept on its device (no synchronisation per call)."""
 
-    def __init__(self, name: str, kind: str) -> None:
-        self.name, self.kind = name, kind
+    def __init__(self, name: str, kind: str, levels: float = math.inf) -> None:
+        self.name, self.kind, self.levels = name, kind, levels
         self.events: torch.Tensor | int = 0
         self.mass: torch.Tensor | float = 0.0
+        self.above_levels: torch.Tensor | float = 0.0
         self.max_value: torch.Tensor | float = -math.inf
         self.timesteps = 1
         self.shape: tuple[int, ...] = ()
@@ -82,6 +86,9 @@ class _Counter:
         values = values.detach()
         self.events = self.events + torch.count_nonzero(values)
         self.mass = self.mass + values.sum(dtype=torch.float64)
+        if self.levels != math.inf:
+            excess = (values - self.levels).clamp_(min=0)
+            self.above_levels = self.above_levels + excess.sum(dtype=torch.float64)
         self.max_value = torch.maximum(
             torch.as_tensor(self.max_value, dtype=torch.float64, device=values.device),
             values.max().to(torch.float64),
@@ -103,6 +110,7 @@ class _Counter:
             shape=self.shape,
             out_shape=self.out_shape,
             inputs=inputs,
+            above_levels=float(self.above_levels) / per_sample,
         )
 
 
@@ -129,6 +137,7 @@ class SpikeMonitor:
         self.model = model
         self.inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
         self.timesteps = int(getattr(self.inner, "timesteps", 1))
+        self.levels = float(getattr(self.inner, "levels", math.inf))
         self.samples = 0
         self._layers: dict[str, _Counter] = {}
         self._sum_terms: dict[str, tuple[_Counter, _Counter]] = {}
@@ -151,7 +160,9 @@ class SpikeMonitor:
 
         def hook(_, inputs, output):
             # counters are created at the first call, so the tables follow the forward order
-            self._layers.setdefault(name, _Counter(name, kind)).add(output, self.timesteps)
+            levels = self.levels if kind == "sum" else math.inf
+            counter = self._layers.setdefault(name, _Counter(name, kind, levels))
+            counter.add(output, self.timesteps)
             if kind == "sum":
                 terms = self._sum_terms.setdefault(
                     name,
@@ -272,6 +283,7 @@ def total_activity(summary: dict[str, LayerActivity]) -> LayerActivity:
         max_value=max((a.max_value for a in layers), default=0.0),
         timesteps=layers[0].timesteps if layers else 1,
         shape=(sum(a.size for a in layers),),
+        above_levels=sum(a.above_levels for a in layers),
     )
 
 

@@ -78,8 +78,8 @@ def test_bad_config_values_are_clear_errors(capsys) -> None:
 @pytest.mark.slow
 def test_reproduce_prints_one_row_per_experiment(tmp_path: Path, monkeypatch, capsys) -> None:
     experiments = (
-        reproduce.Experiment("VGG16 binary", "vgg16_snn", 2, 1),
-        reproduce.Experiment("Sparse-ResNet18", "sparse_resnet18", 1, 4),
+        reproduce.Network("VGG16 binary", "vgg16_snn", 2, 1),
+        reproduce.Network("Sparse-ResNet18", "sparse_resnet18", 1, 4),
     )
     monkeypatch.setattr(reproduce, "PAPER_EXPERIMENTS", experiments)
     tiny = {**reproduce.QUICK_SETTINGS, "width": 4, "epochs": 1, "train_subset": 64}

@@ -350,7 +350,7 @@ def test_measure_energy_covers_every_layer_in_forward_order():
     report = measure_energy(model, torch.randn(3, 3, 32, 32))
     names = [row.name for row in report.layers]
     assert names[:4] == ["conv1", "sn1", "conv2", "sn2"] and names[-3:] == [
-        "pool5",
+        "sn13",
         "avgpool",
         "fc",
     ]

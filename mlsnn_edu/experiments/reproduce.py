@@ -18,28 +18,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlsnn_edu.experiments.results import Network, sew, sparse
 from mlsnn_edu.training import TrainConfig, fit
 
-
-@dataclass(frozen=True)
-class Experiment:
-    """One row of the comparison: a network at (T, N)."""
-
-    label: str
-    model: str
-    timesteps: int
-    levels: int
-
-    def config_name(self, dataset: str) -> str:
-        """File name of the paper-scale config, e.g. ``cifar10_sparse_resnet18_t1n4.yaml``."""
-        return f"{dataset}_{self.model}_t{self.timesteps}n{self.levels}.yaml"
-
-
-PAPER_EXPERIMENTS: tuple[Experiment, ...] = (
-    Experiment("VGG16 binary", "vgg16_snn", 4, 1),
-    Experiment("VGG16 multi-level", "vgg16_snn", 1, 4),
-    *(Experiment("SEW-ResNet18", "sew_resnet18", 1, n) for n in (1, 2, 4, 8)),
-    *(Experiment("Sparse-ResNet18", "sparse_resnet18", 1, n) for n in (1, 2, 4, 8)),
+PAPER_EXPERIMENTS: tuple[Network, ...] = (
+    Network("VGG16 binary", "vgg16_snn", 4, 1),
+    Network("VGG16 multi-level", "vgg16_snn", 1, 4),
+    *(sew(n) for n in (1, 2, 4, 8)),
+    *(sparse(n) for n in (1, 2, 4, 8)),
 )
 PAPER_DATASETS = ("cifar10", "cifar100", "cifar10_dvs")
 
@@ -60,7 +46,7 @@ QUICK_SETTINGS = dict(
 class Result:
     """What one experiment ended with."""
 
-    experiment: Experiment
+    experiment: Network
     accuracy: float  # test accuracy in [0, 1]
     events: float  # spike events per test sample, all layers, summed over T
     mass: float  # spike mass per test sample, all layers, summed over T
@@ -68,7 +54,7 @@ class Result:
 
 
 def experiment_config(
-    experiment: Experiment,
+    experiment: Network,
     *,
     quick: bool,
     out_root: str | Path,
@@ -93,7 +79,7 @@ def experiment_config(
     return TrainConfig.from_yaml(path, overrides)
 
 
-def run_experiment(config: TrainConfig, experiment: Experiment) -> Result:
+def run_experiment(config: TrainConfig, experiment: Network) -> Result:
     """Train (or resume) one experiment and read its last epoch."""
     start = time.perf_counter()
     last = fit(config).history[-1]
@@ -108,7 +94,7 @@ def run_experiment(config: TrainConfig, experiment: Experiment) -> Result:
 
 
 def run_experiments(
-    experiments: tuple[Experiment, ...] | None = None,
+    experiments: tuple[Network, ...] | None = None,
     *,
     quick: bool = True,
     out_root: str | Path = "runs/reproduce-quick",

@@ -396,7 +396,11 @@ class Trainer:
             autocast_dtype=self.autocast_dtype,
         )
         layers = {**monitor.summary(), "total": monitor.total()}
-        return {name: {"events": a.events, "mass": a.mass} for name, a in layers.items()}
+        return {
+            name: {"events": a.events, "mass": a.mass}
+            | ({"above_levels": a.above_levels} if a.kind == "sum" else {})
+            for name, a in layers.items()
+        }
 
     def _say(self, message: str) -> None:
         if self.dist.is_main and self.config.progress:
