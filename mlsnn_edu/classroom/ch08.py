@@ -6,26 +6,33 @@ from pathlib import Path
 
 from mlsnn_edu.classroom.checking import CheckResult, failed, passed
 from mlsnn_edu.energy import MULTILEVEL_COSTS
-from mlsnn_edu.experiments.sweep import SEW_N4, SPARSE_N4, load_results, ratios
+from mlsnn_edu.experiments.results import (
+    COMMITTED_RESULTS,
+    SEW_N4,
+    SPARSE_N4,
+    load_runs,
+    paired_energy_ratios,
+    widths_of,
+)
 from mlsnn_edu.quantization import num_levels
 
-#: Where the chapter reads the sweep from (it runs in notebooks/).
-CHAPTER_RESULTS = Path("..") / "results" / "sweep"
 
-
-def cheaper_options(results_dir: Path = CHAPTER_RESULTS) -> set[str]:
+def cheaper_options(results_dir: Path = COMMITTED_RESULTS) -> set[str]:
     """Charging options under which trained Sparse-ResNet18 costs less than SEW at every width."""
-    results = load_results(results_dir)
+    runs = load_runs(results_dir)
     cheaper = set()
     for cost in MULTILEVEL_COSTS:
-        by_width = ratios(results, SPARSE_N4, SEW_N4, lambda r, c=cost: r["energy_uj"][c])
-        means = [sum(values) / len(values) for values in by_width.values()]
+        ratios = [
+            paired_energy_ratios(runs, SPARSE_N4, SEW_N4, width, cost)
+            for width in widths_of(runs, SPARSE_N4)
+        ]
+        means = [sum(values) / len(values) for values in ratios if values]
         if means and all(mean < 1 for mean in means):
             cheaper.add(cost)
     return cheaper
 
 
-def check_cheaper_options(answer: set[str], results_dir: Path = CHAPTER_RESULTS) -> CheckResult:
+def check_cheaper_options(answer: set[str], results_dir: Path = COMMITTED_RESULTS) -> CheckResult:
     """Exercise 8.1: the options under which Sparse is cheaper than SEW at every width."""
     name = "Exercise 8.1 (the verdicts' sensitivity)"
     if not isinstance(answer, set) or not answer <= set(MULTILEVEL_COSTS):
