@@ -53,11 +53,10 @@ ENERGY_PRESET = "horowitz45nm"
 
 @dataclass(frozen=True)
 class Recipe:
-    """How every network of a sweep is trained, and when it counts as converged.
+    """How every network of a sweep is trained: optimizer, schedule (cosine over ``epochs``), batch.
 
-    The schedule is cosine over ``epochs``; a run has converged when its last
-    ``patience`` epochs raised the best test accuracy by at most ``tolerance``
-    (a fraction: 0.005 is half a point, under two of the 360 test digits).
+    Whether a run trained this way converged is judged afterwards
+    (:meth:`~mlsnn_edu.experiments.results.RunRecord.converged`).
     """
 
     name: str
@@ -67,8 +66,6 @@ class Recipe:
     weight_decay: float
     batch_size: int
     epochs: int
-    patience: int = 5
-    tolerance: float = 0.005
     schedule: str = "cosine"
     dataset: str = "digits"
 
