@@ -1,59 +1,220 @@
-"""The committed sweep (results/sweep/) matches the schema and the settings the code runs now.
-
-The chapters plot these files; if the sweep's settings or experiments change in
-``mlsnn_edu/experiments/sweep.py``, this test fails until the results are run
-again (``mlsnn-edu reproduce --sweep``).
+"""The results module: the verdict rule, intervals, convergence, validation on load, and the
+committed sweep itself (produced by the code in this repository, with the paper's recipe).
 """
 
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from mlsnn_edu.energy import MULTILEVEL_COSTS
-from mlsnn_edu.experiments.sweep import (
-    ENERGY_PRESET,
-    SCHEMA,
-    SWEEP_SETTINGS,
-    load_results,
-    sweep_runs,
+from mlsnn_edu.experiments import results as R
+from mlsnn_edu.experiments.sweep import PAPER_RECIPE, code_fingerprint, cpu_sweep, run_path
+
+# --- the verdict rule, on constructed intervals -----------------------------------------------
+
+
+def interval(low: float, high: float) -> R.Interval:
+    return R.Interval((low + high) / 2, low, high, 5)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [
+        (0.50, 0.70, R.REPRODUCED),  # wholly beyond the paper's 25 %
+        (0.70, 0.90, R.REPRODUCED),  # reaches 0.75
+        (0.80, 0.95, R.SMALLER),  # fewer spikes, but not 25 % fewer
+        (0.87, 1.07, R.INCONCLUSIVE),  # a 3 % effect inside a 20-point spread
+        (1.02, 1.10, R.NOT_REPRODUCED),  # more spikes with barriers
+    ],
 )
-
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = load_results(ROOT / "results" / "sweep")
-PROVENANCE = {"command", "commit", "seeds", "versions", "device", "threads", "date", "wall_s"}
+def test_the_verdict_rule_on_a_reduction_claim(low: float, high: float, expected: str) -> None:
+    assert R.judge(interval(low, high), no_effect=1.0, paper=0.75) == expected
 
 
-def test_the_cpu_widths_are_committed() -> None:
-    assert {8, 16, 32} <= {payload["width"] for payload in RESULTS}
+def test_the_verdict_rule_on_an_increase_and_without_evidence() -> None:
+    assert R.judge(interval(2.1, 2.8), no_effect=1.0, paper=2.0) == R.REPRODUCED
+    assert R.judge(interval(1.2, 1.5), no_effect=1.0, paper=2.0) == R.SMALLER
+    assert R.judge(interval(0.6, 0.9), no_effect=1.0, paper=2.0) == R.NOT_REPRODUCED
+    assert R.judge(None, no_effect=1.0, paper=2.0) == R.NOT_TESTABLE
+    with pytest.raises(ValueError, match="differ"):
+        R.judge(interval(0.5, 0.6), no_effect=1.0, paper=1.0)
 
 
-@pytest.mark.parametrize("payload", RESULTS, ids=[f"width-{p['width']}" for p in RESULTS])
-def test_a_results_file_holds_what_the_sweep_runs_now(payload: dict) -> None:
-    assert payload["schema"] == SCHEMA
-    assert payload["settings"] == {**SWEEP_SETTINGS, "energy_preset": ENERGY_PRESET, "theta": 1.0}
-    provenance = payload["provenance"]
-    assert PROVENANCE <= set(provenance)
-    assert provenance["command"].startswith("mlsnn-edu reproduce --sweep")
-    assert {"mlsnn_edu", "python", "torch", "numpy"} <= set(provenance["versions"])
-    expected = sweep_runs((payload["width"],), tuple(provenance["seeds"]), all_levels=False)
-    found = {
-        (run["model"], run["timesteps"], run["levels"], run["width"], run["seed"])
-        for run in payload["runs"]
+def test_the_no_loss_rule() -> None:
+    assert R.judge_no_loss(interval(-0.8, 0.6), margin=1.0) == R.REPRODUCED
+    assert R.judge_no_loss(interval(-3.0, 0.5), margin=1.0) == R.INCONCLUSIVE
+    assert R.judge_no_loss(interval(1.5, 4.0), margin=1.0) == R.NOT_REPRODUCED
+    assert R.judge_no_loss(None, margin=1.0) == R.NOT_TESTABLE
+
+
+def test_a_3_percent_effect_in_a_20_point_spread_is_inconclusive() -> None:
+    ratios = [0.77, 0.87, 0.97, 1.07, 1.17]  # mean 0.97, s = 0.158
+    assert R.judge(R.mean_interval(ratios), no_effect=1.0, paper=0.75) == R.INCONCLUSIVE
+
+
+def test_the_t_interval_by_hand() -> None:
+    # mean 2, s = 1, t(0.975, 2) = 4.3027: half-width 4.3027 / sqrt(3) = 2.4842
+    found = R.mean_interval([1.0, 2.0, 3.0])
+    assert found.mean == 2.0 and found.n == 3
+    assert found.low == pytest.approx(2 - 2.4842, abs=1e-4)
+    assert found.high == pytest.approx(2 + 2.4842, abs=1e-4)
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        R.mean_interval([1.0])
+
+
+def test_seeds_needed_by_hand() -> None:
+    # s = 0.2, effect 0.25: n = 4 gives 3.182 * 0.2 / 2 = 0.318; n = 5 gives 2.776 * 0.2 / 2.236 = 0.248
+    assert R.seeds_needed(0.2, 0.25) == 5
+    assert R.seeds_needed(0.2, -0.25) == 5
+
+
+def test_stopped_improving() -> None:
+    assert R.stopped_improving(
+        [0.5, 0.9, 0.95, 0.95, 0.955, 0.95, 0.95, 0.95], patience=5, tolerance=0.01
+    )
+    assert not R.stopped_improving(
+        [0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97], patience=5, tolerance=0.01
+    )
+    assert not R.stopped_improving([0.9, 0.9], patience=5, tolerance=0.01)  # too short to tell
+
+
+# --- run files: written, read back, refused when broken -----------------------------------------
+
+
+def run_payload(network: R.Network, width: int, seed: int, mass: float, accuracy=0.97) -> dict:
+    epochs = [
+        {
+            "epoch": epoch,
+            "test_accuracy": accuracy,
+            "events": {"sum1": mass / 2, "total": mass},
+            "mass": {"sum1": mass, "total": 2 * mass},
+            "above_levels": {"sum1": mass / 10},
+        }
+        for epoch in range(1, 8)
+    ]
+    return {
+        "schema": R.SCHEMA,
+        "network": asdict(network),
+        "width": width,
+        "seed": seed,
+        "recipe": asdict(PAPER_RECIPE),
+        "code": "0" * 16,
+        "epochs": epochs,
+        "energy_uj": {"accumulate": mass},
+        "provenance": {"commit": "x"},
     }
-    wanted = {
-        (r.experiment.model, r.experiment.timesteps, r.experiment.levels, r.width, r.seed)
-        for r in expected
-    }
-    assert wanted <= found
-    for run in payload["runs"]:
-        assert [epoch["epoch"] for epoch in run["epochs"]] == list(
-            range(1, SWEEP_SETTINGS["epochs"] + 1)
-        )
-        for epoch in run["epochs"]:
-            assert 0.0 <= epoch["test_accuracy"] <= 1.0
-            assert {"sum1", "total"} <= set(epoch["events"]) or run["model"] == "vgg16_snn"
-            assert epoch["mass"]["total"] >= epoch["events"]["total"] > 0
-            assert set(epoch["energy_uj"]) == set(MULTILEVEL_COSTS)
-            assert all(value > 0 for value in epoch["energy_uj"].values())
+
+
+def write(folder: Path, payload: dict, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def test_runs_read_back_and_pair_by_width_and_seed(tmp_path: Path) -> None:
+    write(tmp_path, run_payload(R.SEW_N4, 8, 0, 100.0), "a")
+    write(tmp_path, run_payload(R.SPARSE_N4, 8, 0, 80.0), "b")
+    write(tmp_path, run_payload(R.SEW_N4, 16, 0, 50.0), "c")
+    write(tmp_path, run_payload(R.SPARSE_N4, 16, 1, 10.0), "d")  # no SEW partner for seed 1
+    runs = R.load_runs(tmp_path)
+    assert R.paired_ratios(runs, R.SPARSE_N4, R.SEW_N4, 8, R.ACTIVITY_MEASURES["mass at sum1"]) == [
+        0.8
+    ]
+    assert R.paired_ratios(runs, R.SPARSE_N4, R.SEW_N4, 16, lambda r: r.mass["sum1"]) == []
+    assert R.paired_energy_ratios(runs, R.SPARSE_N4, R.SEW_N4, 8, "accumulate") == [0.8]
+    sew = R.runs_of(runs, R.SEW_N4, 8)[8, 0]
+    assert sew.converged() and sew.plateau_epoch() == 1
+    assert sew.sum_mass_above_levels() == pytest.approx(0.1)
+    assert sew.accuracy == pytest.approx(97.0)
+
+
+@pytest.mark.parametrize(
+    ("break_it", "message"),
+    [
+        (lambda p: p.write_text(""), "is empty"),
+        (lambda p: p.write_text("{not json"), "not valid JSON"),
+        (lambda p: p.write_text("[1, 2]"), "JSON object"),
+        (lambda p: p.write_bytes(b"\xff\xfe\x00"), "not a text file"),
+    ],
+)
+def test_a_broken_run_file_is_named(tmp_path: Path, break_it, message: str) -> None:
+    path = write(tmp_path, run_payload(R.SEW_N4, 8, 0, 1.0), "broken")
+    break_it(path)
+    with pytest.raises(R.ResultsError, match=message) as error:
+        R.load_runs(tmp_path)
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda p: p.update(schema="mlsnn-edu-sweep-1"), "schema"),
+        (lambda p: p.pop("width"), "'width'"),
+        (lambda p: p.update(seed="zero"), "'seed'"),
+        (lambda p: p["epochs"][0].pop("mass"), "'mass'"),
+        (lambda p: p["epochs"][0].update(test_accuracy=97.0), "test_accuracy"),
+        (lambda p: p["epochs"][1].update(epoch=5), "epochs"),
+        (lambda p: p["epochs"][0]["events"].update(total=math.nan), "events"),
+        (lambda p: p["network"].pop("levels"), "'levels'"),
+    ],
+)
+def test_a_run_file_of_the_wrong_schema_names_the_field(tmp_path: Path, change, field) -> None:
+    payload = run_payload(R.SEW_N4, 8, 0, 1.0)
+    change(payload)
+    path = write(tmp_path, json.loads(json.dumps(payload, allow_nan=True)), "wrong")
+    with pytest.raises(R.ResultsError, match=field) as error:
+        R.load_run(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_missing_or_empty_results_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(R.ResultsError, match="no results folder"):
+        R.load_runs(tmp_path / "nowhere")
+    with pytest.raises(R.ResultsError, match="holds no run files"):
+        R.load_runs(tmp_path)
+    (tmp_path / "folder.json").mkdir()
+    with pytest.raises(R.ResultsError, match="is a folder"):
+        R.load_runs(tmp_path)
+
+
+def test_the_accuracy_gate() -> None:
+    folder_runs = [
+        R.parse_run(run_payload(R.SEW_N4, 8, seed, 1.0, accuracy), Path(f"{seed}.json"))
+        for seed, accuracy in enumerate([0.98, 0.96, 0.90, 0.30])
+    ]
+    passed = [R.passes_gate(run, folder_runs) for run in folder_runs]
+    assert passed == [True, True, False, False]  # 8 points below the best; near chance
+
+
+# --- the committed sweep ------------------------------------------------------------------------
+
+COMMITTED = R.load_runs()
+
+
+def test_the_committed_sweep_is_the_cpu_sweep_trained_by_this_code() -> None:
+    """Every run of ``cpu_sweep()`` is committed, with the paper's recipe and today's code.
+
+    Fails when the training code changes (the fingerprint moves) until the sweep is rerun.
+    """
+    by_path = {run.path.name: run for run in COMMITTED}
+    wanted = {run_path(Path("."), run).name for run in cpu_sweep()}
+    assert wanted <= set(by_path), sorted(wanted - set(by_path))
+    for run in COMMITTED:
+        assert run.recipe == asdict(PAPER_RECIPE) or run.width == 64, run.path
+        assert run.code == code_fingerprint(), f"{run.path} came from other training code"
+        assert not run.provenance["uncommitted_changes"], run.path
+        assert len(run.epochs) == run.recipe["epochs"]
+
+
+def test_committed_runs_hold_sane_measurements() -> None:
+    for run in COMMITTED:
+        final = run.final
+        assert final.mass["total"] >= final.events["total"] > 0, run.path
+        assert set(run.energy_uj) == {"accumulate", "event_mac", "linear_in_N"}
+        if run.network.model == "sparse_resnet18":
+            assert sum(final.above_levels.values()) == 0, "a barrier lets no sum exceed N"
