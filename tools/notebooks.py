@@ -1,34 +1,98 @@
-"""Execute chapter sources into their .ipynb twins, and check that the two agree.
+"""Execute chapter sources, check that each .ipynb twin matches its source, and
+check executed chapters against the committed twins' outputs.
 
     python tools/notebooks.py execute [notebooks/03_*.py ...]   # all chapters when none named
+    python tools/notebooks.py execute --out book/_build/executed # into a build folder
     python tools/notebooks.py drift                              # exit 1 if a twin drifted
+    python tools/notebooks.py check [book/_build/executed]       # exit 1 on an error or drift
 
 A chapter's source is ``notebooks/NN_name.py`` (jupytext py:percent). ``execute``
-runs it top to bottom in a fresh kernel in quick mode, writes the executed
-``.ipynb`` next to it, and prints the wall time. ``drift`` converts every
-``.ipynb`` back to py:percent and compares it with its source byte for byte
-(the filters in ``jupytext.toml`` make that round trip exact).
+runs it top to bottom in a fresh kernel in quick mode (working directory
+``notebooks/``), writes the executed ``.ipynb`` next to it, and prints the wall
+time. With ``--out DIR`` it writes the executed notebooks to ``DIR`` instead and
+leaves ``notebooks/`` alone; a chapter that fails is written up to its failing
+cell and the others still run, and the command then exits 1 naming each failure.
+``tools/build-book.sh`` executes every chapter this way, once, and builds the
+book from that folder; ``DIR/execution.json`` records each chapter's seconds.
+
+``drift`` converts every ``.ipynb`` back to py:percent and compares it with its
+source byte for byte (the filters in ``jupytext.toml`` make that round trip exact).
+
+``check`` is the notebook regression check, with nbval's lax rules applied to
+notebooks that are already executed (so the book's execution serves both): each
+executed chapter in the folder is set against its committed twin in
+``notebooks/`` (``--against`` another folder), and it fails when
+
+* a chapter has no executed notebook, or no committed twin, or their code cells
+  differ (the twin is stale: ``drift`` names it);
+* a code cell's execution produced an error (unless the cell is marked
+  ``# NBVAL_RAISES_EXCEPTION`` or tagged ``raises-exception``);
+* a cell marked ``# NBVAL_CHECK_OUTPUT`` (comment line, or the tag
+  ``nbval-check-output``) has outputs that differ from the committed ones.
+  They are compared as nbval compares them: streams of the same name merged,
+  each output's fields and MIME types compared in order; images (PNG, JPEG),
+  widget views, metadata, execution counts and tracebacks are not compared.
+
+Other cells' outputs are not compared (timings, loss curves, figures), and
+``# NBVAL_SKIP`` / ``# NBVAL_IGNORE_OUTPUT`` exempt a cell as they do in nbval.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
+import json
 import os
+import re
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import jupytext
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
+EXECUTED = ROOT / "book" / "_build" / "executed"  # where tools/build-book.sh executes the chapters
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
+CHAPTER = "[0-9][0-9]_*"
+
+# nbval's cell markers (a whole comment line) and their cell-tag spellings.
+CHECK, IGNORE, RAISES, SKIP = (
+    "NBVAL_CHECK_OUTPUT",
+    "NBVAL_IGNORE_OUTPUT",
+    "NBVAL_RAISES_EXCEPTION",
+    "NBVAL_SKIP",
+)
+TAGS = {
+    "nbval-check-output": CHECK,
+    "nbval-ignore-output": IGNORE,
+    "nbval-raises-exception": RAISES,
+    "raises-exception": RAISES,
+    "nbval-skip": SKIP,
+}
+# What nbval leaves out of a comparison (its defaults, without nbdime): output fields
+# and MIME types that change from run to run or that it cannot compare as text.
+NOT_COMPARED = frozenset(
+    {
+        "metadata",
+        "traceback",
+        "prompt_number",
+        "output_type",
+        "name",
+        "execution_count",
+        "application/vnd.jupyter.widget-view+json",  # model ids are random
+        "image/png",
+        "image/jpeg",
+    }
+)
 
 
 def chapter_sources() -> list[Path]:
-    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+    return sorted(NOTEBOOKS.glob(f"{CHAPTER}.py"))
 
 
 def as_text(notebook: nbformat.NotebookNode) -> str:
@@ -36,25 +100,64 @@ def as_text(notebook: nbformat.NotebookNode) -> str:
     return jupytext.writes(notebook, fmt="py:percent", config=config)
 
 
-def execute(source: Path, timeout: int = 900) -> float:
-    """Execute ``source`` into its .ipynb twin; return the wall time in seconds."""
+def execute(source: Path, timeout: int = 900, out: Path | None = None) -> float:
+    """Execute ``source`` in quick mode and write the executed notebook; return seconds.
+
+    Without ``out`` the notebook is its .ipynb twin next to ``source``, whose
+    spacing is normalised to the round trip. With ``out`` (a folder) it is
+    ``out/<name>.ipynb`` and ``source`` is left as it is; when a cell fails, the
+    notebook is written up to that cell before the error is raised.
+    """
     notebook = jupytext.read(source)
     notebook.metadata["kernelspec"] = KERNEL
     os.environ.pop("MLSNN_EDU_FULL", None)  # the committed twins are always quick mode
+    target = source.with_suffix(".ipynb") if out is None else out / f"{source.stem}.ipynb"
     start = time.perf_counter()
-    NotebookClient(
-        notebook,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    ).execute()
-    elapsed = time.perf_counter() - start
-    target = source.with_suffix(".ipynb")
+    try:
+        NotebookClient(
+            notebook,
+            timeout=timeout,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        ).execute()
+    finally:
+        elapsed = time.perf_counter() - start
+        if out is not None:  # the failing cell's error is in the notebook: check reports it
+            write_notebook(notebook, target)
+    if out is None:
+        write_notebook(notebook, target)
+        source.write_text(as_text(notebook), encoding="utf-8")  # normalise the source's spacing
+    return elapsed
+
+
+def write_notebook(notebook: nbformat.NotebookNode, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".ipynb.tmp")
     nbformat.write(notebook, tmp)
     tmp.replace(target)
-    source.write_text(as_text(notebook), encoding="utf-8")  # normalise the source's spacing
-    return elapsed
+
+
+def execute_into(out: Path, sources: list[Path]) -> list[str]:
+    """Execute each source into ``out``, carrying on past a failure; return the failures.
+
+    ``out/execution.json`` records each chapter's seconds and the failed chapters.
+    """
+    seconds: dict[str, float] = {}
+    failures = []
+    for source in sources:
+        print(f"{source.name}: executing into {out} ...", flush=True)
+        start = time.perf_counter()
+        try:
+            seconds[source.stem] = round(execute(source, out=out), 1)
+        except CellExecutionError as error:  # nbclient's message carries the traceback
+            seconds[source.stem] = round(time.perf_counter() - start, 1)
+            failures.append(f"{source.name}: a cell failed\n{error}")
+            print(f"{source.name}: FAILED after {seconds[source.stem]:.1f} s", flush=True)
+            continue
+        print(f"{source.name}: {seconds[source.stem]:.1f} s", flush=True)
+    record = {"seconds": seconds, "failed": [f.split(":", 1)[0] for f in failures]}
+    (out / "execution.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return failures
 
 
 def drift() -> list[str]:
@@ -71,6 +174,151 @@ def drift() -> list[str]:
     return problems
 
 
+def markers(cell: nbformat.NotebookNode) -> set[str]:
+    """nbval's markers on ``cell``: whole comment lines, or cell tags."""
+    found = set()
+    for line in cell.source.splitlines():
+        line = line.strip()
+        if line.startswith("#") and line.lstrip("#").strip() in (CHECK, IGNORE, RAISES, SKIP):
+            found.add(line.lstrip("#").strip())
+    found.update(TAGS[tag] for tag in cell.get("metadata", {}).get("tags", []) if tag in TAGS)
+    return found
+
+
+def merged_streams(outputs: list) -> list[dict]:
+    """The outputs with same-named streams merged into the first, ``\\r`` and ``\\b`` applied.
+
+    This is nbval's ``coalesce_streams``: how text reached the stream (one print
+    or several flushes) is not part of the output.
+    """
+    merged: list[dict] = []
+    streams: dict[str, dict] = {}
+    for output in outputs:
+        output = dict(output)
+        if output.get("output_type") == "stream":
+            if output["name"] in streams:
+                streams[output["name"]]["text"] += output["text"]
+                continue
+            streams[output["name"]] = output
+        merged.append(output)
+    for output in streams.values():
+        text = output["text"]
+        while True:  # a backspace erases the character before it
+            shorter = re.sub(r"[^\n]\x08", "", text)
+            if shorter == text:
+                break
+            text = shorter
+        output["text"] = re.sub(r"^.*\r(?=[^\n])", "", text, flags=re.MULTILINE)
+    return merged
+
+
+def comparable(outputs: list) -> dict[str, list]:
+    """Outputs as nbval compares them: each field or MIME type -> its values, in order.
+
+    A stream's text is filed under its name (``stdout``, ``stderr``); the fields
+    in ``NOT_COMPARED`` are left out.
+    """
+    values: dict[str, list] = defaultdict(list)
+    for output in merged_streams(outputs):
+        if output.get("output_type") == "stream":
+            output = {output["name"]: output["text"]}
+        for key, value in output.items():
+            if key in NOT_COMPARED:
+                continue
+            if key == "data":
+                for mime, content in value.items():
+                    if mime not in NOT_COMPARED:
+                        values[mime].append(content)
+            else:
+                values[key].append(value)
+    return dict(values)
+
+
+def as_lines(value: object) -> list[str]:
+    text = value if isinstance(value, str) else json.dumps(value, indent=1, sort_keys=True)
+    return text.splitlines()
+
+
+def output_differences(executed: list, committed: list) -> list[str]:
+    """How ``executed`` outputs differ from the ``committed`` ones (empty when they agree)."""
+    new, old = comparable(executed), comparable(committed)
+    if set(new) != set(old):
+        return [
+            f"output fields differ: committed {sorted(old)}, executed {sorted(new)}"
+            + "".join(f"\n    executed {key}: {new[key]!r}" for key in sorted(set(new) - set(old)))
+        ]
+    problems = []
+    for key in sorted(old):
+        if len(new[key]) != len(old[key]):
+            problems.append(f"{key}: {len(old[key])} committed outputs, {len(new[key])} executed")
+            continue
+        for was, now in zip(old[key], new[key], strict=True):
+            if was != now:
+                diff = difflib.unified_diff(
+                    as_lines(was), as_lines(now), "committed", "executed", lineterm=""
+                )
+                problems.append(f"{key} differs:\n    " + "\n    ".join(list(diff)[:40]))
+    return problems
+
+
+def opening(cell: nbformat.NotebookNode) -> str:
+    """The first line of code in ``cell`` (past its comments), to name it in a report."""
+    lines = [line.strip() for line in cell.source.splitlines()]
+    return next((line[:60] for line in lines if line and not line.startswith("#")), "")
+
+
+def compare_notebooks(
+    executed: nbformat.NotebookNode, committed: nbformat.NotebookNode, name: str
+) -> list[str]:
+    """nbval-lax problems of one executed chapter against its committed twin."""
+    problems = []
+    new_cells = [cell for cell in executed.cells if cell.cell_type == "code"]
+    old_cells = [cell for cell in committed.cells if cell.cell_type == "code"]
+    for number, cell in enumerate(new_cells, start=1):
+        found = markers(cell)
+        errors = [out for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+        if errors and not found & {RAISES, SKIP}:
+            error = errors[0]
+            problems.append(
+                f"{name}, code cell {number} ({opening(cell)!r}): raised "
+                f"{error.get('ename')}: {error.get('evalue')}"
+            )
+    if [cell.source for cell in new_cells] != [cell.source for cell in old_cells]:
+        problems.append(
+            f"{name}: its code cells differ from the committed twin's "
+            "(tools/notebooks.py drift names the stale twin); outputs not compared"
+        )
+        return problems
+    for number, (new, old) in enumerate(zip(new_cells, old_cells, strict=True), start=1):
+        found = markers(new)
+        if CHECK not in found or found & {IGNORE, SKIP}:
+            continue
+        for difference in output_differences(new.get("outputs", []), old.get("outputs", [])):
+            problems.append(f"{name}, code cell {number} ({opening(new)!r}): {difference}")
+    return problems
+
+
+def check(executed_dir: Path = EXECUTED, committed_dir: Path = NOTEBOOKS) -> list[str]:
+    """Every nbval-lax problem of the executed chapters in ``executed_dir``."""
+    executed = {path.name: path for path in executed_dir.glob(f"{CHAPTER}.ipynb")}
+    committed = {path.name: path for path in committed_dir.glob(f"{CHAPTER}.ipynb")}
+    problems = [
+        f"{name}: not executed in {executed_dir} (run bash tools/build-book.sh)"
+        for name in sorted(set(committed) - set(executed))
+    ]
+    problems += [
+        f"{name}: executed, but no committed twin in {committed_dir}"
+        for name in sorted(set(executed) - set(committed))
+    ]
+    for name in sorted(set(executed) & set(committed)):
+        problems += compare_notebooks(
+            nbformat.read(executed[name], as_version=4),
+            nbformat.read(committed[name], as_version=4),
+            name,
+        )
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -78,13 +326,37 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("execute", help="execute chapter sources into their .ipynb twins")
     run.add_argument("sources", nargs="*", type=Path)
+    run.add_argument(
+        "--out", type=Path, help="write the executed notebooks here, not next to the sources"
+    )
     sub.add_parser("drift", help="check that every .ipynb converts back to its .py source")
+    regression = sub.add_parser(
+        "check", help="check executed chapters against the committed twins (nbval's lax rules)"
+    )
+    regression.add_argument("executed", nargs="?", type=Path, default=EXECUTED)
+    regression.add_argument("--against", type=Path, default=NOTEBOOKS)
     args = parser.parse_args(argv)
     if args.command == "execute":
-        for source in args.sources or chapter_sources():
+        sources = [source.resolve() for source in args.sources] or chapter_sources()
+        if args.out is not None:
+            failures = execute_into(args.out.resolve(), sources)
+            for failure in failures:
+                print(failure)
+            return 1 if failures else 0
+        for source in sources:
             print(f"{source.name}: executing ...", flush=True)
-            print(f"{source.name}: {execute(source.resolve()):.1f} s", flush=True)
+            print(f"{source.name}: {execute(source):.1f} s", flush=True)
         return 0
+    if args.command == "check":
+        if not args.executed.is_dir():
+            print(f"no executed chapters in {args.executed}: run bash tools/build-book.sh")
+            return 1
+        problems = check(args.executed, args.against)
+        for problem in problems:
+            print(problem)
+        count = len(list(args.executed.glob(f"{CHAPTER}.ipynb")))
+        print(f"notebook regression: {count} executed chapters, {len(problems)} problems")
+        return 1 if problems else 0
     problems = drift()
     for problem in problems:
         print(problem)
