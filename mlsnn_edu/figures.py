@@ -8,7 +8,7 @@ themselves:
 * neurons: :func:`plot_membrane_trace`, :func:`plot_staircase_and_surrogate`,
   :func:`plot_quantizer`;
 * activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
-  :func:`plot_history`, :func:`plot_spread` (runs of several seeds), :func:`width_axis`;
+  :func:`plot_history`, :func:`plot_interval` (runs of several seeds), :func:`width_axis`;
 * energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
 """
 
@@ -22,6 +22,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from mlsnn_edu.energy import ENERGY_KINDS, EnergyReport
+from mlsnn_edu.experiments.claims import ceiling_by_epoch, ratio_by_epoch, ratio_by_width
+from mlsnn_edu.experiments.results import (
+    ACTIVITY_MEASURES,
+    SEW_N4,
+    SPARSE_N4,
+    RunRecord,
+    mean_interval,
+)
 from mlsnn_edu.monitor import LayerActivity
 from mlsnn_edu.quantization import quantize
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
@@ -184,26 +192,29 @@ def plot_gradient_norms(
     return ax
 
 
-def plot_spread(
+def plot_interval(
     values: Mapping[int, list[float]],
     *,
     ax: Axes | None = None,
     label: str = "",
     reference: float | None = 1.0,
 ) -> Axes:
-    """Mean (line and markers) and min-max band of several runs at each x (width, epoch, ...).
+    """Mean over seeds (line and markers) with its 95 % t-interval (band) at each x.
 
-    ``values`` maps x to one value per run (per seed); ``reference`` draws a
-    dashed horizontal line (1: the ratio of two equal quantities).
+    ``values`` maps x (a width, an epoch, ...) to one value per seed; an x with
+    a single seed gets a marker and no band. ``reference`` draws a dashed
+    horizontal line (1: the ratio of two equal quantities).
     """
     ax = _axes(ax)
-    xs = sorted(values)
+    xs = sorted(x for x in values if values[x])
     means = [sum(values[x]) / len(values[x]) for x in xs]
     line = ax.plot(xs, means, marker="o", label=label)[0]
+    banded = [x for x in xs if len(values[x]) > 1]
+    intervals = [mean_interval(values[x]) for x in banded]
     ax.fill_between(
-        xs,
-        [min(values[x]) for x in xs],
-        [max(values[x]) for x in xs],
+        banded,
+        [i.low for i in intervals],
+        [i.high for i in intervals],
         color=line.get_color(),
         alpha=0.2,
     )
@@ -219,6 +230,38 @@ def width_axis(ax: Axes, widths: list[int]) -> Axes:
     ax.minorticks_off()
     ax.set_xlabel("network width (channels of the first layer)")
     return ax
+
+
+def plot_barrier_ratios(runs: list[RunRecord], *, width: int) -> Figure:
+    """The committed sweep's barrier comparison, three panels side by side.
+
+    Left: Sparse / SEW [T=1, N=4] activity after every epoch at ``width``;
+    middle: the same after the last epoch, by width; right: the share of a SEW
+    network's residual-sum mass above N (what a barrier could clip) per epoch,
+    one line per width. Bands are 95 % intervals over seeds.
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.9), layout="constrained")
+    for name, measure in ACTIVITY_MEASURES.items():
+        plot_interval(
+            ratio_by_epoch(runs, SPARSE_N4, SEW_N4, width, measure), ax=axes[0], label=name
+        )
+        plot_interval(ratio_by_width(runs, SPARSE_N4, SEW_N4, measure), ax=axes[1], label=name)
+    axes[0].set(xlabel="epoch", ylabel="Sparse / SEW", title=f"During training, width {width}")
+    widths = sorted({run.width for run in runs if run.network == SEW_N4})
+    width_axis(axes[1], widths)
+    axes[1].set(ylabel="Sparse / SEW", title="After training, by width")
+    for w in widths:
+        shares = {e: [100 * v for v in vs] for e, vs in ceiling_by_epoch(runs, w).items()}
+        plot_interval(shares, ax=axes[2], label=f"width {w}", reference=None)
+    axes[2].set(
+        xlabel="epoch",
+        ylabel="% of SEW's sum mass above N",
+        title="What a barrier could clip (SEW)",
+    )
+    axes[2].set_ylim(bottom=0)
+    for ax in axes:
+        ax.legend(fontsize="small")
+    return fig
 
 
 def plot_history(history: list[dict]) -> Figure:

@@ -124,11 +124,16 @@ class RunRecord:
         best = max(e.test_accuracy for e in self.epochs)
         return next(e.epoch for e in self.epochs if e.test_accuracy >= best - TOLERANCE)
 
-    def sum_mass_above_levels(self, epoch: int = -1) -> float:
-        """Share of the residual sums' spike mass above N: the most a barrier can remove there."""
+    def sum_mass_above_levels(self, epoch: int = -1, *, of_network: bool = False) -> float:
+        """Share of the residual sums' spike mass above N: the most a barrier can remove there.
+
+        With ``of_network``, the same mass as a share of the whole network's.
+        """
         record = self.epochs[epoch]
-        sums = [name for name in record.above_levels]
-        total = sum(record.mass[name] for name in sums)
+        if of_network:
+            total = record.mass["total"]
+        else:
+            total = sum(record.mass[name] for name in record.above_levels)
         return sum(record.above_levels.values()) / total if total else 0.0
 
 
