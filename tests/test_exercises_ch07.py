@@ -47,7 +47,35 @@ def test_events_for_change_mistakes_fail_with_hints() -> None:
     assert not flipped and "brighter means ON" in flipped.message
     linear = check_events_for_change(lambda b, a, c, e: math.trunc((a - b) / c))
     assert not linear and "log(epsilon + intensity)" in linear.message
-    rounded = check_events_for_change(
-        lambda b, a, c, e: round((math.log(e + a) - math.log(e + b)) / c)
-    )
-    assert not rounded
+
+
+def crossed(before, after, threshold, epsilon):
+    return (math.log(epsilon + after) - math.log(epsilon + before)) / threshold
+
+
+def test_events_for_change_hints_name_the_rounding_mistake_not_the_logarithm() -> None:
+    # both answers already compare logarithms: the hint must not send them back to it
+    rounded = check_events_for_change(lambda *case: round(crossed(*case)))
+    assert not rounded and "fully crossed" in rounded.message
+    assert "log" not in rounded.message
+    floored = check_events_for_change(lambda *case: math.floor(crossed(*case)))
+    assert not floored and "darkens" in floored.message and "log" not in floored.message
+    ceiled = check_events_for_change(lambda *case: math.ceil(crossed(*case)))
+    assert not ceiled
+
+
+def test_events_for_change_wants_whole_events_and_accepts_whole_floats() -> None:
+    fractional = check_events_for_change(crossed)
+    assert not fractional and "whole number" in fractional.message
+    assert check_events_for_change(lambda *case: float(np.trunc(crossed(*case))))
+    assert not check_events_for_change(lambda *case: crossed(*case) > 0)  # a bool is no count
+    hints = [
+        check_events_for_change(wrong).message
+        for wrong in (
+            lambda *case: round(crossed(*case)),
+            lambda *case: math.floor(crossed(*case)),
+            lambda b, a, c, e: math.trunc((a - b) / c),
+        )
+    ]
+    for hint in hints:  # no hint spells out the formula
+        assert "trunc" not in hint and "/ threshold" not in hint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -74,13 +75,33 @@ def check_events_for_change(
         right = events[events["x"] == 1]
         expected = int(right["p"].sum()) - int((~right["p"]).sum())
         got = events_for_change(before, after, threshold, epsilon)
+        whole = isinstance(got, (int, np.integer)) or (
+            isinstance(got, (float, np.floating)) and float(got).is_integer()
+        )
+        if isinstance(got, (bool, np.bool_)) or not whole:
+            return failed(name, "return a whole number of events, signed: events are not split")
+        got = int(got)
         if got != expected:
-            if isinstance(got, (int, np.integer)) and got == -expected:
-                return failed(name, "brighter means ON events: the sign follows after - before")
-            if expected == 0:
-                return failed(name, "a change smaller than one threshold gives no event")
-            return failed(
-                name,
-                "compare log(epsilon + intensity), not intensities, and count whole thresholds",
-            )
+            return failed(name, _events_hint(got, expected, before, after, threshold, epsilon))
     return passed(name)
+
+
+def _events_hint(
+    got: int, expected: int, before: float, after: float, threshold: float, epsilon: float
+) -> str:
+    """A hint for a wrong count, from the mistake it matches; the answer is never in it."""
+    crossed = (math.log(epsilon + after) - math.log(epsilon + before)) / threshold
+    if expected != 0 and got == -expected:
+        return "brighter means ON events: the sign follows after - before"
+    if got == round(crossed) != math.floor(crossed):
+        return "a pixel fires once per threshold it has fully crossed: a part of one gives nothing"
+    if got == math.floor(crossed) and crossed < 0:
+        return (
+            "for a pixel that darkens, count the thresholds it has fully crossed: rounding a "
+            "negative number down counts one that was not reached"
+        )
+    if got in (math.trunc((after - before) / threshold), math.floor((after - before) / threshold)):
+        return "the camera compares log(epsilon + intensity), not the intensities themselves"
+    if expected == 0:
+        return "a change smaller than one threshold gives no event"
+    return "follow the camera's rule: how far does log(epsilon + I) move, in thresholds?"

@@ -166,7 +166,7 @@ class EventFrames:
 
 
 class EmulatedDigitsDVS(Dataset):
-    """The embedded digits seen by :func:`emulate_event_camera`: a tonic-style event dataset.
+    """The digits (as :func:`digit_stills` shows them) seen by :func:`emulate_event_camera`.
 
     Item ``i`` is ``(events, label)``, ``events`` a structured array with
     fields ``t, x, y, p`` on a ``(size, size, 2)`` sensor, or whatever
@@ -189,15 +189,68 @@ class EmulatedDigitsDVS(Dataset):
         return (events if self.transform is None else self.transform(events)), self.targets[index]
 
 
-@functools.lru_cache(maxsize=4)
-def _emulated_digit_events(size: int, threshold: float) -> tuple[list[np.ndarray], list[int]]:
-    images, labels = load_digit_images()
-    still = F.interpolate(
+def digit_stills(size: int = 32, *, margin: int = 2, contrast: float = 4.0) -> torch.Tensor:
+    r"""The embedded digits as a screen shows them to the camera: ``[B, size, size]`` in [0, 1].
+
+    Each 8x8 digit is enlarged bilinearly to ``size - 2 * margin`` pixels, framed
+    by ``margin`` black pixels (so the motion does not drag the picture's border
+    across the sensor), and its contrast raised about mid-grey,
+    :math:`I \leftarrow \mathrm{clamp}(0.5 + c\,(I - 0.5), 0, 1)`: strokes become
+    uniform, with edges about one pixel wide. The enlarged digit alone is a blur
+    of ramps, and every pixel on a ramp fires at every step of the path: its
+    events would cover the digit instead of tracing its moving edges.
+    """
+    check_positive_int(size, "size")
+    if not 0 <= margin < size / 2:
+        raise ValueError(f"margin must be in [0, size/2) = [0, {size / 2:g}), got {margin!r}")
+    if contrast <= 0:
+        raise ValueError(f"contrast must be > 0, got {contrast!r}")
+    images, _ = load_digit_images()
+    inner = size - 2 * margin
+    enlarged = F.interpolate(
         torch.as_tensor(images).unsqueeze(1),
-        size=(size, size),
+        size=(inner, inner),
         mode="bilinear",
         align_corners=False,
-    ).squeeze(1)
+    )
+    framed = F.pad(enlarged, (margin, margin, margin, margin)).squeeze(1)
+    return torch.clamp(0.5 + contrast * (framed - 0.5), 0.0, 1.0)
+
+
+def moving_edge_shares(
+    events: np.ndarray, image: torch.Tensor | np.ndarray, travel: int
+) -> tuple[float, float]:
+    """Shares of ON events on a leading edge and of OFF events on a trailing edge, moving right.
+
+    While ``image`` (``[H, W]``) moves right by ``travel`` whole pixels, a pixel
+    turns brighter only if a brighter pixel lies up to ``travel`` pixels to its
+    left (a bright stroke's leading edge arrives) and darker only if a darker one
+    does (its trailing edge). ``events`` are those of that move. Returns the share
+    of ON events at pixels of the first kind and of OFF events at pixels of the
+    second: both near 1 when the events trace the moving edges.
+    """
+    check_positive_int(travel, "travel")
+    image = np.asarray(image, dtype=np.float64)
+    brighter = np.zeros(image.shape, dtype=bool)
+    darker = np.zeros(image.shape, dtype=bool)
+    for offset in range(1, travel + 1):
+        left = np.zeros_like(image)
+        left[:, offset:] = image[:, :-offset]
+        brighter |= left > image
+        darker |= left < image
+    on, off = events[events["p"]], events[~events["p"]]
+    if len(on) == 0 or len(off) == 0:
+        raise ValueError("events must hold both ON and OFF events of the move")
+    return (
+        float(brighter[on["y"], on["x"]].mean()),
+        float(darker[off["y"], off["x"]].mean()),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _emulated_digit_events(size: int, threshold: float) -> tuple[list[np.ndarray], list[int]]:
+    _, labels = load_digit_images()
+    still = digit_stills(size)
     return emulate_event_camera(still, threshold=threshold), [int(y) for y in labels]
 
 
