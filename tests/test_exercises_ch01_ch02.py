@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from mlsnn_edu.classroom import (
@@ -20,6 +21,8 @@ def test_potential_after_spike() -> None:
     assert not hard_reset and "hard reset" in hard_reset.message
     assert not check_potential_after_spike(1.35)
     assert not check_potential_after_spike(0.2)  # the chapter's quick check, not this exercise
+    before_reset = check_potential_after_spike(1.35)
+    assert "before the spike" in before_reset.message
 
 
 def solution_if_step(v, current, theta):
@@ -70,8 +73,12 @@ def test_sigmoid_surrogate() -> None:
 
 def test_level_count() -> None:
     assert check_level_count(16)
-    assert "zero" in check_level_count(15).message
+    forgot_zero = check_level_count(15)  # N * T: the largest total, not the number of totals
+    assert not forgot_zero and "16" not in forgot_zero.message
     assert not check_level_count(4)
+    patterns = check_level_count(24)  # (T + 1)(N + 1): counts patterns, not totals
+    assert not patterns and "count the totals" in patterns.message
+    assert "N*T" not in check_level_count(6).message  # the hint asks, it does not tell
 
 
 def test_multilevel_step() -> None:
@@ -97,3 +104,11 @@ def test_levels_for_target_error() -> None:
     assert check_levels_for_target_error(19)
     assert not check_levels_for_target_error(18)
     assert "smallest" in check_levels_for_target_error(25).message
+    # 1 / (12 N^2) < 1e-3 gives N = 10: right for a rounding quantizer, not for the floor
+    centred = check_levels_for_target_error(10)
+    assert not centred and "floors" in centred.message
+    # the worst case (about 1/N < 1e-3) or the RMS error ask for hundreds of levels
+    worst_case = check_levels_for_target_error(1000)
+    assert not worst_case and "mean squared error" in worst_case.message
+    assert not check_levels_for_target_error(19.0)
+    assert check_levels_for_target_error(np.int64(19))  # numpy's integers are whole numbers

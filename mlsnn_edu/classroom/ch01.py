@@ -28,6 +28,8 @@ def check_potential_after_spike(answer: float) -> CheckResult:
         return passed(name, "the soft reset keeps the charge above the threshold")
     if abs(answer) < 1e-6:
         return failed(name, "that is a hard reset; a soft reset subtracts the threshold instead")
+    if abs(answer - (v.item() + 1.0)) < 1e-6:
+        return failed(name, "that is the potential before the spike: the reset comes after it")
     return failed(
         name,
         f"add {EXERCISE_1_1_INPUT} step by step until v >= 1.0, then subtract the threshold once",

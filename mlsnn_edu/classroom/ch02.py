@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Callable
 
 import torch
@@ -20,9 +22,11 @@ def check_level_count(answer: int) -> CheckResult:
     if answer == expected:
         return passed(name, "N spikes per step over T steps, plus the silent case")
     if answer == expected - 1:
-        return failed(name, "almost: do not forget the total of zero spikes")
+        return failed(name, "almost: list the possible totals, starting from the smallest")
     if answer in (3 + 1, 5 + 1):
-        return failed(name, "both N and T count: the largest total is N*T")
+        return failed(name, "both N and T count: what is the most the neuron can emit in T steps?")
+    if answer == (3 + 1) * (5 + 1):
+        return failed(name, "different timesteps can add up to the same total: count the totals")
     return failed(name, "count the possible totals from 0 up to the largest one")
 
 
@@ -69,10 +73,24 @@ def check_levels_for_target_error(answer: int) -> CheckResult:
     """Exercise 2.3: the smallest N (T=1, theta=1/N, inputs uniform on [0, 1]) with MSE < 1e-3."""
     name = "Exercise 2.3 (choose N for a target error)"
     expected = smallest_levels_for(TARGET_MSE)
+    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
+        return failed(name, "give N as a whole number of levels")
+    answer = int(answer)
     if answer == expected:
         return passed(name, "the error falls like the square of the step 1/N")
-    if isinstance(answer, int) and answer > expected:
+    if answer > 2 * expected:
+        return failed(
+            name,
+            "far more than needed: compare the mean squared error, not its root or the worst case",
+        )
+    if answer > expected:
         return failed(name, "that works but is not the smallest: try fewer levels")
+    if answer == math.ceil(math.sqrt(1 / (12 * TARGET_MSE))):
+        return failed(
+            name,
+            "that would do for rounding to the nearest level; the neuron floors v/theta, so its "
+            "error is not centred on 0",
+        )
     return failed(
         name, "measure quantization_error for increasing N and stop at the first below the target"
     )
