@@ -137,7 +137,8 @@ class SpikeMonitor:
         self.model = model
         self.inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
         self.timesteps = int(getattr(self.inner, "timesteps", 1))
-        self.levels = float(getattr(self.inner, "levels", math.inf))
+        levels = getattr(self.inner, "levels", None)  # None: an ANN, whose values have no N
+        self.levels = math.inf if levels is None else float(levels)
         self.samples = 0
         self._layers: dict[str, _Counter] = {}
         self._sum_terms: dict[str, tuple[_Counter, _Counter]] = {}

@@ -84,12 +84,12 @@ def test_conv_layer_counts_by_hand():
     conv, neuron = report.layers
     assert (conv.name, conv.kind, neuron.name, neuron.kind) == ("synapse", "conv", "sn", "neuron")
     assert out_events > 0
-    theta_in = 8  # "accumulate": a spike of value k is k unit spikes, theta counts the mass
+    units_in = 8  # "accumulate": a spike of value k is k unit spikes, theta counts the mass
     cout, kernel, reach = 3, 3 * 3, math.ceil(3 / 1) * math.ceil(3 / 1)
     c = conv.counts
-    assert c.acc == theta_in * reach * cout == 216  # 8 * 9 * 3
-    assert (c.addr_mac, c.addr_acc) == (2 * theta_in, theta_in * kernel) == (16, 72)
-    assert c.weight_reads == theta_in * cout * kernel == 216
+    assert c.acc == units_in * reach * cout == 216  # 8 * 9 * 3
+    assert (c.addr_mac, c.addr_acc) == (2 * units_in, units_in * kernel) == (16, 72)
+    assert c.weight_reads == units_in * cout * kernel == 216
     assert c.potential_reads == c.potential_writes == 216
     assert (c.input_reads, c.mac, c.bias_reads, c.output_writes) == (8, 0, 0, 0)
     assert (c.weight_memory, c.potential_memory, c.input_memory) == (
@@ -155,7 +155,7 @@ def test_linear_layer_counts_by_hand():
     report, out_events, out_mass = run_one_layer(model, x.unsqueeze(1))  # 5 events, 7 spikes
     c, n = (row.counts for row in report.layers)
     assert report.layers[0].kind == "linear"
-    # theta_in * Nout + T * Nout + theta_out accumulates, theta_in * Nout weight reads
+    # units_in * Nout + T * Nout + units_out accumulates, units_in * Nout weight reads
     assert c.acc == 7 * 4 == 28 and c.weight_reads == 28
     assert c.potential_reads == c.potential_writes == 28 and c.input_reads == 7
     assert (c.addr_mac, c.addr_acc) == (14, 7)  # the 1x1 convolution's addressing
@@ -453,7 +453,7 @@ def test_bad_activity_and_batches_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="events"):
         spike_units(-1.0, 2.0, 1.0, levels=1, multilevel_cost="accumulate")
     with pytest.raises(ValueError, match="neurons"):
-        neuron_counts(-5, 1, timesteps=1, theta_out=0.0)
+        neuron_counts(-5, 1, timesteps=1, units_out=0.0)
     model = build_model("sparse_resnet18", width=4)
     with pytest.raises(ValueError, match="batch_size"):
         measure_energy(model, torch.zeros(2, 3, 32, 32), batch_size=0)

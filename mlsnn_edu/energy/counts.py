@@ -4,28 +4,28 @@ Lemaire et al., "An analytical estimation of spiking neural networks energy
 efficiency" (ICONIP 2022). Every count is per inference (one sample, all T
 timesteps). Notation: :math:`C_{in}, C_{out}` channels, :math:`H_k \times W_k`
 kernel, stride :math:`S`, :math:`H_{out} \times W_{out}` output size, T
-timesteps, :math:`\theta_{in}, \theta_{out}` the spike units entering and
+timesteps, :math:`u_{in}, u_{out}` the spike units entering and
 leaving the layer (see :func:`spike_units`). A fully connected layer is the
 convolution with every size 1.
 
 A spiking synaptic layer (conv or linear fed by spikes) charges, per incoming unit,
 
-* accumulates :math:`\theta_{in}\lceil H_k/S\rceil\lceil W_k/S\rceil C_{out}`
+* accumulates :math:`u_{in}\lceil H_k/S\rceil\lceil W_k/S\rceil C_{out}`
   (each event reaches at most that many output positions),
-* addressing: :math:`2\theta_{in}` multiply-accumulates and
-  :math:`\theta_{in} H_k W_k` accumulates,
-* weight reads :math:`\theta_{in} C_{out} H_k W_k` (from a memory of all the layer's weights),
-* potential reads and writes :math:`\theta_{in} C_{out} H_k W_k` each (memory
+* addressing: :math:`2u_{in}` multiply-accumulates and
+  :math:`u_{in} H_k W_k` accumulates,
+* weight reads :math:`u_{in} C_{out} H_k W_k` (from a memory of all the layer's weights),
+* potential reads and writes :math:`u_{in} C_{out} H_k W_k` each (memory
   :math:`C_{out} H_{out} W_{out}`),
-* :math:`\theta_{in}` reads of the input buffer.
+* :math:`u_{in}` reads of the input buffer.
 
 The neurons behind it charge, per timestep and per emitted unit (:func:`neuron_counts`),
 
-* accumulates :math:`T C_{out} H_{out} W_{out} + \theta_{out}` (integrate the bias
+* accumulates :math:`T C_{out} H_{out} W_{out} + u_{out}` (integrate the bias
   and compare to the threshold once per neuron and timestep; one reset per unit),
 * potential reads and writes :math:`T C_{out} H_{out} W_{out}` each,
   bias reads :math:`T C_{out} H_{out} W_{out}`,
-* :math:`\theta_{out}` writes to the output buffer.
+* :math:`u_{out}` writes to the output buffer.
 
 Lemaire et al. write both parts as one layer; here they are two rows (the
 synapse and its neurons) because a barrier neuron has neurons but no synapse.
@@ -157,15 +157,15 @@ def spike_units(
     (N for a neuron's spikes, more after a SEW residual sum).
 
     * ``"accumulate"``: a spike of value k is k unit spikes (the N micro-steps
-      read literally): :math:`\theta = \text{mass}`, no multiply.
+      read literally): :math:`u = \text{mass}`, no multiply.
     * ``"event_mac"``: a spike of value k is one event carrying k; each synaptic
       operation multiplies the weight by k with shift-and-add, which needs at most
-      :math:`\lfloor \log_2(V+1)\rfloor - 1` additions: :math:`\theta = \text{events}`.
+      :math:`\lfloor \log_2(V+1)\rfloor - 1` additions: :math:`u = \text{events}`.
     * ``"linear_in_N"``: every event is charged as V unit spikes whatever its
-      value (the pessimistic reading): :math:`\theta = V \cdot \text{events}`.
+      value (the pessimistic reading): :math:`u = V \cdot \text{events}`.
 
     With binary spikes (every value 1, N = 1) the three agree.
-    Returns ``(theta, mul_adds_per_operation)``.
+    Returns ``(u, mul_adds_per_operation)``.
     """
     check_choice(multilevel_cost, MULTILEVEL_COSTS, "multilevel_cost")
     check_levels(levels)
@@ -181,9 +181,9 @@ def spike_units(
 
 
 def spiking_synapse_counts(
-    geometry: SynapseGeometry, theta_in: float, mul_adds: float = 0.0
+    geometry: SynapseGeometry, units_in: float, mul_adds: float = 0.0
 ) -> Counts:
-    """Event-driven conv or linear layer fed by ``theta_in`` spike units (module docstring).
+    """Event-driven conv or linear layer fed by ``units_in`` spike units (module docstring).
 
     ``mul_adds`` extra additions per synaptic accumulate model the small multiply
     of ``"event_mac"``. The stride term follows the model: an event reaches
@@ -192,17 +192,17 @@ def spiking_synapse_counts(
     """
     g = geometry
     reach = math.ceil(g.kernel[0] / g.stride[0]) * math.ceil(g.kernel[1] / g.stride[1])
-    synaptic = theta_in * reach * g.fan_out_maps
-    touched = theta_in * g.fan_out_maps * g.kernel_area
+    synaptic = units_in * reach * g.fan_out_maps
+    touched = units_in * g.fan_out_maps * g.kernel_area
     return Counts(
         acc=synaptic,
         mul_adds=synaptic * mul_adds,
-        addr_mac=2 * theta_in,
-        addr_acc=theta_in * g.kernel_area,
+        addr_mac=2 * units_in,
+        addr_acc=units_in * g.kernel_area,
         weight_reads=touched,
         potential_reads=touched,
         potential_writes=touched,
-        input_reads=theta_in,
+        input_reads=units_in,
         weight_memory=g.weights,
         potential_memory=g.outputs,
         input_memory=g.inputs,
@@ -252,57 +252,57 @@ def neuron_counts(
     channels: int,
     *,
     timesteps: int,
-    theta_out: float,
+    units_out: float,
     mul_adds: float = 0.0,
     bias: bool = True,
 ) -> Counts:
     r"""IF neurons (``neurons`` of them, ``channels`` biases) updated every timestep.
 
-    Accumulates :math:`T n + \theta_{out}` (the threshold compare is part of the
+    Accumulates :math:`T n + u_{out}` (the threshold compare is part of the
     per-timestep update; one reset per unit, which under ``"event_mac"`` subtracts
-    :math:`k\vartheta` with a small multiply), potential reads and writes :math:`T n`
+    :math:`k\theta` with a small multiply, θ the threshold), potential reads and writes :math:`T n`
     each, bias reads :math:`T n` (``bias=False`` for a barrier neuron, which has no
-    batch norm before it), and :math:`\theta_{out}` output writes.
+    batch norm before it), and :math:`u_{out}` output writes.
     """
     check_timesteps(timesteps)
-    if not (neurons >= 0 and theta_out >= 0):
-        raise ValueError(f"neurons and theta_out must be >= 0, got {neurons!r} and {theta_out!r}")
+    if not (neurons >= 0 and units_out >= 0):
+        raise ValueError(f"neurons and units_out must be >= 0, got {neurons!r} and {units_out!r}")
     updates = timesteps * neurons
     return Counts(
-        acc=updates + theta_out,
-        mul_adds=theta_out * mul_adds,
+        acc=updates + units_out,
+        mul_adds=units_out * mul_adds,
         potential_reads=updates,
         potential_writes=updates,
         bias_reads=updates if bias else 0.0,
-        output_writes=theta_out,
+        output_writes=units_out,
         potential_memory=neurons,
         bias_memory=channels if bias else 0,
         output_memory=neurons,
     )
 
 
-def event_sum_counts(elements: int, *, theta_in: float, theta_out: float, barrier: bool) -> Counts:
-    r"""A residual sum of spike streams, ``theta_in`` units arriving from both inputs.
+def event_sum_counts(elements: int, *, units_in: float, units_out: float, barrier: bool) -> Counts:
+    r"""A residual sum of spike streams, ``units_in`` units arriving from both inputs.
 
-    Each arriving unit is read from its input buffer and added (:math:`\theta_{in}`
+    Each arriving unit is read from its input buffer and added (:math:`u_{in}`
     accumulates and reads). Without a barrier (SEW) the sums leave as
-    :math:`\theta_{out}` output writes. With a barrier (Sparse) each arriving unit is
-    added into the barrier's potential (:math:`\theta_{in}` potential reads and
+    :math:`u_{out}` output writes. With a barrier (Sparse) each arriving unit is
+    added into the barrier's potential (:math:`u_{in}` potential reads and
     writes); the barrier's own update, reset and output are :func:`neuron_counts`.
     """
     if barrier:
         return Counts(
-            acc=theta_in,
-            potential_reads=theta_in,
-            potential_writes=theta_in,
-            input_reads=theta_in,
+            acc=units_in,
+            potential_reads=units_in,
+            potential_writes=units_in,
+            input_reads=units_in,
             potential_memory=elements,
             input_memory=elements,
         )
     return Counts(
-        acc=theta_in,
-        input_reads=theta_in,
-        output_writes=theta_out,
+        acc=units_in,
+        input_reads=units_in,
+        output_writes=units_out,
         input_memory=elements,
         output_memory=elements,
     )

@@ -402,16 +402,16 @@ class _Walker:
                     )
                     rows.append(Row(path, kind, counts, counts))  # pixels arrive every timestep
                 else:
-                    theta_in, mul_adds = self.units(record)
-                    counts = spiking_synapse_counts(geometry, theta_in, mul_adds)
+                    units_in, mul_adds = self.units(record)
+                    counts = spiking_synapse_counts(geometry, units_in, mul_adds)
                     rows.append(Row(path, kind, counts, Counts()))
             elif getattr(module, "activity_kind", None) == "neuron":
                 record = self.record(path, module)
-                theta_out, mul_adds = self.units(record)
+                units_out, mul_adds = self.units(record)
                 shape = (_elements(record.shape), int(record.shape[0]))
                 counts, steady = (
-                    neuron_counts(*shape, timesteps=record.timesteps, theta_out=units, mul_adds=mul)
-                    for units, mul in ((theta_out, mul_adds), (0.0, 0.0))
+                    neuron_counts(*shape, timesteps=record.timesteps, units_out=units, mul_adds=mul)
+                    for units, mul in ((units_out, mul_adds), (0.0, 0.0))
                 )
                 rows.append(Row(module.activity_name, "neuron", counts, steady))
             elif getattr(module, "activity_kind", None) == "sum":
@@ -422,17 +422,17 @@ class _Walker:
 
     def sum_row(self, index: int, module: nn.Module) -> Row:
         record = self.record(*self.layers[index])
-        theta_in = sum(self.units(term)[0] for term in self.sum_inputs(index))
-        theta_out, mul_adds = self.units(record)
+        units_in = sum(self.units(term)[0] for term in self.sum_inputs(index))
+        units_out, mul_adds = self.units(record)
         n = _elements(record.shape)
         barrier = isinstance(getattr(module, "after", None), MultiLevelIF)
-        counts = event_sum_counts(n, theta_in=theta_in, theta_out=theta_out, barrier=barrier)
+        counts = event_sum_counts(n, units_in=units_in, units_out=units_out, barrier=barrier)
         if not barrier:
             return Row(module.activity_name, "sum", counts, Counts())
         channels, timesteps = int(record.shape[0]), record.timesteps
-        steady = neuron_counts(n, channels, timesteps=timesteps, theta_out=0.0, bias=False)
+        steady = neuron_counts(n, channels, timesteps=timesteps, units_out=0.0, bias=False)
         neurons = neuron_counts(
-            n, channels, timesteps=timesteps, theta_out=theta_out, mul_adds=mul_adds, bias=False
+            n, channels, timesteps=timesteps, units_out=units_out, mul_adds=mul_adds, bias=False
         )
         return Row(module.activity_name, "sum", counts + neurons, steady)
 
