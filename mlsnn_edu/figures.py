@@ -50,27 +50,68 @@ def plot_membrane_trace(
     ax: Axes | None = None,
     title: str = "Membrane potential of an IF neuron",
 ) -> Axes:
-    """Potential after each timestep (line), threshold (dashed), spikes (markers with their value)."""
-    ax = _axes(ax)
-    steps = torch.arange(1, len(currents) + 1)
-    ax.step(steps, currents, where="mid", color="tab:gray", alpha=0.6, label="input current I(t)")
-    ax.plot(steps, potentials, marker="o", color="tab:blue", label="v after reset")
-    ax.axhline(theta, color="tab:red", linestyle="--", label=r"threshold $\theta$")
+    r"""The potential as a sawtooth: it rises by I(t), and drops by :math:`\theta z` at a spike.
+
+    ``potentials`` are taken after the reset (as :func:`~mlsnn_edu.neurons.run_neuron`
+    returns them); the peak before it is ``potentials + theta * spikes``. Each
+    timestep draws the rise from the previous potential to that peak, then, where
+    the neuron fired, a red drop to the potential after the reset, with the spike
+    (and its value z when above 1) marked above the plot.
+    """
+    ax = _axes(ax, size=(7.0, 3.6))
+    currents = torch.as_tensor(currents, dtype=torch.float64).flatten()
+    after = torch.as_tensor(potentials, dtype=torch.float64).flatten()
+    spikes = torch.as_tensor(spikes, dtype=torch.float64).flatten()
+    before = after + theta * spikes
+    steps = torch.arange(1, len(currents) + 1, dtype=torch.float64)
+    ax.bar(steps, currents, width=0.35, color="tab:gray", alpha=0.35, label="input I(t)")
+    path_x, path_y = [0.0], [0.0]
+    for t, peak, low in zip(steps.tolist(), before.tolist(), after.tolist()):
+        path_x += [t, t]
+        path_y += [peak, low]
+    ax.plot(path_x, path_y, color="tab:blue", linewidth=1.2, zorder=2)
+    ax.scatter(
+        steps,
+        before,
+        marker="o",
+        facecolors="white",
+        edgecolors="tab:blue",
+        zorder=3,
+        label="v after integrating",
+    )
+    ax.scatter(steps, after, marker="o", color="tab:blue", zorder=3, label="v after reset")
     fired = spikes > 0
+    for t, peak, low in zip(steps[fired].tolist(), before[fired].tolist(), after[fired].tolist()):
+        ax.annotate(
+            "",
+            xy=(t, low),
+            xytext=(t, peak),
+            arrowprops={"arrowstyle": "-|>", "color": "tab:red", "linewidth": 1.6},
+        )
+    ax.axhline(theta, color="tab:red", linestyle="--", linewidth=1, label=r"threshold $\theta$")
+    top = max(float(before.max()), theta) + 0.35
     ax.scatter(
         steps[fired],
-        torch.full((int(fired.sum()),), theta),
-        marker="^",
-        s=80,
+        torch.full((int(fired.sum()),), top),
+        marker="v",
+        s=70,
         color="tab:red",
         zorder=3,
-        label="spike",
+        label=r"spike (drop of $\theta z$)",
     )
     for t, z in zip(steps[fired].tolist(), spikes[fired].tolist()):
         if z > 1:
             ax.annotate(
-                f"z={int(z)}", (t, theta), textcoords="offset points", xytext=(0, 8), ha="center"
+                f"z={int(z)}",
+                (t, top),
+                textcoords="offset points",
+                xytext=(0, 7),
+                ha="center",
+                fontsize="small",
+                color="tab:red",
             )
+    ax.set_xticks(steps.tolist())
+    ax.set_ylim(top=top + 0.4)
     ax.set(xlabel="timestep t", ylabel="value", title=title)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")  # off the data
     return ax

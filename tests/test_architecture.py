@@ -2,7 +2,7 @@
 
 Core (argument checks, settings, files, spike functions, neurons, quantization)
 -> models -> data and measurement (monitor, gradients, energy) -> training ->
-experiments -> faces (figures, explorers, classroom, the command line). A
+experiments -> faces (figures, diagrams, explorers, classroom, the command line). A
 module may import from its own layer or a lower one, never from a higher one,
 and the module graph has no cycle. README.md's "Layout" lists the same layers.
 """
@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data and measurement", ("data", "monitor", "gradients", "energy")),
     ("training", ("training",)),
     ("experiments", ("experiments",)),
-    ("faces", ("figures", "explorers", "classroom", "cli", "__main__")),
+    ("faces", ("figures", "diagrams", "explorers", "classroom", "cli", "__main__")),
 ]
 #: Function-level imports allowed, with the reason: (importing module, imported module).
 DEFERRED_IMPORTS = {
