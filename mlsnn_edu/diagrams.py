@@ -213,7 +213,7 @@ def microsteps(v_in: float = 2.7, levels: int = 4, theta: float = 1.0) -> Figure
         ylabel="v",
         title=(
             f"Binary neuron (N = 1), the same charge in T = {levels} timesteps of "
-            f"{v_in / levels:g}: {int(spikes.sum())} spikes, one timestep each"
+            f"{v_in / levels:g}: {int(spikes.sum())} spikes, at most one per timestep"
         ),
     )
     return figure

@@ -1,6 +1,28 @@
 # %% [markdown]
 # # 1. The integrate-and-fire neuron
 #
+# **Why spiking networks.** An ordinary (artificial) neural network computes
+# with every neuron on every input: each layer multiplies all its weights by
+# all its activations. A spiking neural network (SNN) computes only when
+# something happens. A neuron sends a **spike**, a discrete event, and only
+# the neurons it connects to do any work, an addition per synapse instead of a
+# multiplication. On hardware built for it (neuromorphic chips such as Intel's
+# Loihi or IBM's TrueNorth) that sparsity is what saves energy, and it suits
+# sensors that themselves report events, such as the event cameras of
+# chapter 7. The price is time: a binary spike says only "0" or "1", so a
+# network runs for several **timesteps** T to express a value, and every
+# timestep costs latency and energy.
+#
+# **What the paper changes.** Castagnetti, Pegatoquet and Miramond ("All in one
+# timestep", arXiv 2510.24637) let a neuron send an integer spike between 0
+# and N in a single timestep, and put *barrier* neurons into residual networks
+# so that spikes do not pile up through depth. Their claim: one timestep of
+# multi-level spikes is as accurate as binary networks run for several
+# timesteps, with fewer spikes and less estimated energy. This book builds the
+# method from its first neuron, measures each claim, and says where our
+# measurements agree with the paper and where they do not. Everything starts
+# with one integrate-and-fire neuron.
+#
 # A spiking neuron keeps one number between inputs: its **membrane potential**
 # $v$. At each timestep $t$ it adds its input current $I(t)$ (in a network: the
 # output of a convolution and batch normalisation), compares $v$ with a
@@ -23,17 +45,30 @@
 # 2. explain why a soft reset gives a firing rate that is a faithful, quantized
 #    copy of the input, and a hard reset does not;
 # 3. explain why a spike has no useful gradient, and why the sigmoid surrogate
-#    that replaces it vanishes far from the threshold.
+#    that replaces it vanishes far from the threshold;
+# 4. run the same neuron in snntorch and say where the two libraries differ.
 #
-# Library code used here: `mlsnn_edu.neurons`, `mlsnn_edu.surrogate` and
-# `mlsnn_edu.figures`.
+# Library code used here: `mlsnn_edu.neurons`, `mlsnn_edu.surrogate`,
+# `mlsnn_edu.figures` and `mlsnn_edu.diagrams`.
+
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. A neuron with threshold 1 receives the same input, 0.6, at every
+#    timestep. How often will it fire, and would it fire as often if every
+#    spike set its potential back to 0?
+# 2. A spike is a step function of the potential. What will PyTorch's autograd
+#    return as its derivative?
+# 3. A neuron's potential sits far below its threshold. Will a smooth
+#    stand-in for the step's derivative still give it something to learn from?
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
-from mlsnn_edu import figures
+from mlsnn_edu import diagrams, figures
 from mlsnn_edu.neurons import MultiLevelIF, run_neuron
 from mlsnn_edu.settings import seed_everything
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative
@@ -43,9 +78,24 @@ seed_everything(0)
 # %% [markdown]
 # ## Building the neuron, one timestep at a time
 #
-# Here is the neuron as a plain loop over timesteps, for a single neuron and a
-# short input sequence. It is the whole model: there is nothing else hidden in
-# the library's version.
+# One timestep is one turn of a loop: integrate the input, compare with the
+# threshold, fire and reset (or not), and carry the potential to the next
+# timestep.
+
+# %%
+diagrams.if_neuron_loop()
+plt.show()
+
+# %% [markdown]
+# *Figure: the integrate-and-fire neuron as a loop. The input current I(t)
+# is added to the potential v; if v reaches the threshold, the neuron sends a
+# spike to the next layer and subtracts the threshold from v; if not, it sends
+# nothing and keeps v. Either way the loop comes back to integrate at the next
+# timestep, with v as the neuron's only memory.*
+#
+# Here is that loop in code, for a single neuron and a short input sequence.
+# It is the whole model: there is nothing else hidden in the library's
+# version.
 
 
 # %%
@@ -87,8 +137,10 @@ print("library agrees on spikes:", library_spikes.flatten().int().tolist() == sp
 print("library agrees on potentials:", same_potentials)
 
 # %% [markdown]
-# The trace below shows the potential after each timestep (blue), the
-# threshold (dashed red) and the spikes (red triangles).
+# The trace below draws each timestep in two moves: the potential rises by the
+# input to an open circle, and where that reaches the threshold the neuron
+# fires and the potential drops by the threshold to a filled circle, which it
+# carries to the next timestep.
 
 # %%
 figures.plot_membrane_trace(
@@ -100,9 +152,11 @@ figures.plot_membrane_trace(
 plt.show()
 
 # %% [markdown]
-# *Figure: membrane potential of a binary IF neuron over ten timesteps, with
-# the input current in grey, the threshold at 1.0 and a red triangle at each
-# spike.*
+# *Figure: the membrane potential of a binary IF neuron over ten timesteps, as
+# a sawtooth. Grey bars are the input currents; the blue line rises by each
+# input to an open circle; where it reaches the dashed threshold at 1.0, a red
+# triangle above the plot marks the spike and a red arrow the drop by the
+# threshold to a filled circle, the potential after the reset.*
 #
 # **Quick check.** With a constant input of 0.6, threshold 1.0 and soft reset,
 # what is the membrane potential right after the first spike? After two steps
@@ -286,6 +340,90 @@ for start in (0.3, -3.0):
 # `[T, B, ...]`, starts every sample at $v = 0$, carries the potential across
 # the T timesteps with a soft reset, and returns spikes of the same shape.
 #
+# ## The same neuron in snntorch
+#
+# snntorch, the library behind the field's most used SNN tutorials, builds
+# neurons as PyTorch modules too. Its leaky integrate-and-fire neuron
+# `snntorch.Leaky` multiplies the potential by a decay factor $\beta$ before
+# adding the input; with $\beta = 1$ nothing leaks, and with
+# `reset_mechanism="subtract"` and `threshold=1` it is our neuron. Two details
+# of its bookkeeping differ. It returns the potential *before* the reset and
+# subtracts the threshold at the start of the next timestep, which changes the
+# potentials it reports but not the spikes. And it fires when $v > \theta$,
+# strictly, where ours fires at $v \ge \theta$. On random currents, where the
+# potential never lands exactly on the threshold, the two must spike alike:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import snntorch
+
+
+def snntorch_spikes(currents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """snntorch's Leaky, no leak, subtractive reset, over currents [T, ...]."""
+    neuron = snntorch.Leaky(beta=1.0, threshold=1.0, reset_mechanism="subtract")
+    membrane = neuron.init_leaky()
+    spikes, potentials = [], []
+    for current in currents:
+        spike, membrane = neuron(current, membrane)
+        spikes.append(spike)
+        potentials.append(membrane)
+    return torch.stack(spikes), torch.stack(potentials)
+
+
+generator = torch.Generator().manual_seed(1)
+random_currents = torch.rand(200, 1000, generator=generator, dtype=torch.float64)
+random_currents = 1.2 * random_currents - 0.2  # in [-0.2, 1.0)
+theirs, their_potentials = snntorch_spikes(random_currents)
+ours, our_potentials = run_neuron(random_currents, levels=1)
+assert torch.equal(theirs.to(ours.dtype), ours), "snntorch spikes differently"
+# snntorch reports v before the reset: subtract theta where it fired to get ours
+assert torch.allclose(their_potentials - theirs, our_potentials)
+print(f"1000 neurons, 200 timesteps: {int(ours.sum())} spikes, identical in both")
+
+# %% [markdown]
+# The chapter's own ten currents are not random: at one timestep the
+# potential lands exactly on the threshold.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+theirs, _ = snntorch_spikes(as_tensor)
+print("snntorch:", theirs.flatten().int().tolist())
+print("ours:    ", library_spikes.flatten().int().tolist())
+tie = int((theirs.flatten() != library_spikes.flatten()).nonzero()[0])
+peak = float(library_potentials.flatten()[tie] + library_spikes.flatten()[tie])
+print(f"first difference at t={tie + 1}, where v after integrating is {peak:g}")
+totals = int(theirs.sum()), int(library_spikes.sum())
+print(f"spikes in total: snntorch {totals[0]}, ours {totals[1]}")
+glue("ch1_tie_step", tie + 1, display=False)
+glue("ch1_tie_theirs", totals[0], display=False)
+glue("ch1_tie_ours", totals[1], display=False)
+
+# %% [markdown]
+# At $t$ = {glue:text}`ch1_tie_step` the potential is exactly 1: our neuron
+# fires and snntorch's does not. snntorch's neuron keeps the charge and fires
+# later instead, so over the ten timesteps it sends
+# {glue:text}`ch1_tie_theirs` spikes and ours {glue:text}`ch1_tie_ours`, at
+# different times. Neither is wrong; a cross-check between libraries must
+# compare like with like, and ties at the threshold are where they part.
+# `tests/test_snntorch_bridge.py` repeats both checks.
+#
+# ## Where this library stops
+#
+# This library implements the neurons, networks, training recipe and energy
+# model of one paper, and checks each against its definition. It has no leaky
+# neurons, no recurrent connections, no spike encodings other than the direct
+# input and event frames, and it does not run on neuromorphic hardware. For
+# those, take the field's libraries. snntorch's tutorials teach leaky neurons,
+# spike encodings and training through time, with the `Leaky` neuron used
+# above. SpikingJelly builds SEW-ResNets
+# (`spikingjelly.activation_based.model.sew_resnet`) whose `cnf` argument
+# chooses how a block's branch meets its shortcut:
+# `cnf="ADD"` is the SEW block of chapter 3, and a Sparse block is that block
+# with a barrier neuron after the sum. To cross-check a block, give both
+# libraries the same weights and binary spikes (N = 1) and compare spike by
+# spike, minding the ties at the threshold seen above. The book's
+# further-reading page lists where to go from each chapter.
+#
 # ## Summary
 #
 # * The IF neuron integrates its input, fires when $v \ge \theta$ and, with a
@@ -295,9 +433,37 @@ for start in (0.3, -3.0):
 # * A spike's derivative is 0 almost everywhere. Training replaces it by the
 #   derivative of a sigmoid, which is itself almost 0 where the sigmoid
 #   saturates, far from the threshold.
+# * snntorch's `Leaky` with $\beta = 1$ and a subtractive reset spikes as this
+#   neuron does, except where the potential lands exactly on the threshold.
 #
 # **Next:** [chapter 2](02_multilevel_spikes) lets a neuron fire up to N times
 # in one timestep: multi-level spikes.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. What does a spiking network save on hardware built for it, and what does
+#    it pay for that in time?
+# 2. What does the paper change so that a network need not run for many
+#    timesteps?
+# 3. What does an IF neuron keep from one timestep to the next, and what are
+#    the three things it does at each timestep?
+# 4. What does a soft reset keep that a hard reset throws away?
+# 5. With a constant input $0 \le I \le \theta$ for T timesteps, how many
+#    spikes does the soft-reset neuron emit?
+# 6. How many different spike counts can a binary neuron produce over T
+#    timesteps, and why does that limit the precision of a value it passes on?
+# 7. Why does the true derivative of a spike give gradient descent nothing to
+#    follow?
+# 8. What does a surrogate gradient change, and what does it leave as it is?
+# 9. What does the slope $\alpha$ of the sigmoid surrogate trade off?
+# 10. Why is the sigmoid surrogate almost 0 far from the threshold, and what
+#     does that mean for a neuron whose potential sits there?
+# 11. Which estimator still passes a gradient to such a neuron, and how?
+# 12. When do snntorch's `Leaky` (no leak, subtractive reset) and this
+#     library's neuron spike differently, and why?
 #
 # ## Exercises
 #

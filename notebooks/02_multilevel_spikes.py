@@ -18,14 +18,27 @@
 #    check it with the explorer.
 #
 # Library code used here: `mlsnn_edu.neurons`, `mlsnn_edu.quantization`,
-# `mlsnn_edu.explorers` and `mlsnn_edu.figures`.
+# `mlsnn_edu.explorers`, `mlsnn_edu.figures` and `mlsnn_edu.diagrams`.
+
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. A neuron allowed up to N = 4 spikes per timestep, with threshold 1,
+#    receives a current of 2.7 in one timestep. How many spikes does it emit,
+#    and what potential does it keep?
+# 2. With the range of inputs fixed, what happens to the quantization error
+#    when N doubles, and by how much?
+# 3. [T=4, N=1] and [T=1, N=4] have the same number of output levels. Do they
+#    emit the same spikes when the input changes from one timestep to the
+#    next?
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 from myst_nb import glue
 
-from mlsnn_edu import figures
+from mlsnn_edu import diagrams, figures
 from mlsnn_edu.explorers import quantization_explorer
 from mlsnn_edu.neurons import microstep_step, multilevel_step, run_neuron
 from mlsnn_edu.quantization import num_levels, quantization_error, spike_total
@@ -38,7 +51,24 @@ seed_everything(0)
 #
 # Read literally, one timestep of a multi-level neuron is N micro-steps: the
 # input is integrated once, then N times over the neuron may fire and subtract
-# the threshold. For one neuron:
+# the threshold. The diagram follows one timestep of a neuron with N = 4 that
+# receives 2.7, next to a binary neuron given the same charge over four
+# timesteps:
+
+# %%
+diagrams.microsteps(v_in=2.7, levels=4, theta=1.0)
+plt.show()
+
+# %% [markdown]
+# *Figure: top, one timestep of a multi-level neuron with N = 4 and threshold
+# 1: the current 2.7 is integrated once; at each micro-step where the
+# potential is at or above the threshold the neuron fires and subtracts it,
+# and once it is below, the remaining micro-steps rest; the title gives the
+# spike count z. Bottom, a binary neuron receiving the same charge in four
+# equal timesteps fires at most once per timestep, and reaches the same count
+# in four timesteps instead of one.*
+#
+# In code, for one neuron:
 
 
 # %%
@@ -116,9 +146,12 @@ glue("ch2_trace_spikes", train, display=False)
 glue("ch2_saturated", int(trace_spikes.flatten()[3]), display=False)
 
 # %% [markdown]
-# *Figure: eight timesteps of a multi-level neuron with N = 4. Spikes larger
-# than 1 are labelled with their value above their markers; the current of 4.8
-# at step 4 saturates the neuron and carries the rest forward.*
+# *Figure: eight timesteps of a multi-level neuron with N = 4, drawn as in
+# chapter 1: the potential rises by each input (grey bars) to an open circle
+# and, at a spike, drops by θ·z (red arrow) to a filled circle; spikes larger
+# than 1 have their value above their marker. The current of 4.8 at step 4
+# saturates the neuron, whose potential stays above the threshold after the
+# drop: the rest is carried forward.*
 #
 # The spike train is {glue:text}`ch2_trace_spikes`: at step 4 the neuron emits
 # its maximum, {glue:text}`ch2_saturated` spikes, and carries the remaining
@@ -325,6 +358,28 @@ print("T=2, N=4: levels:", result.levels, "", mse_text)
 #
 # **Next:** [chapter 3](03_spike_avalanche) puts these neurons into residual
 # networks and finds what happens when spikes are added to spikes.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. What is a multi-level spike, and what values can it take?
+# 2. Describe one timestep of a multi-level neuron as micro-steps. What does
+#    the closed form compute instead of the loop?
+# 3. What happens to a negative potential in the closed form, and to a
+#    potential above $N\theta$?
+# 4. How many distinct spike totals can a (T, N) neuron emit, and why?
+# 5. Under direct encoding, why do [T=4, N=1] and [T=1, N=4] emit the same
+#    spike totals?
+# 6. Give two inputs that vary in time for which they do not, and say why.
+# 7. What does T buy, and what does N buy, when the threshold is fixed?
+# 8. With the range of inputs fixed to [0, 1], why does the quantization
+#    error depend on N·T alone?
+# 9. Why is the mean squared error of the floor quantizer a third of the
+#    squared step, and not a twelfth?
+# 10. Why does the paper prefer [T=1, N=4] to [T=4, N=1] when both have the
+#     same levels?
 #
 # ## Exercises
 
