@@ -3,68 +3,88 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from mlsnn_edu import cli
-from mlsnn_edu.experiments import sweep
-from mlsnn_edu.experiments.reproduce import Experiment
-
-TINY_EXPERIMENTS = (
-    Experiment("SEW-ResNet18", "sew_resnet18", 1, 4),
-    Experiment("Sparse-ResNet18", "sparse_resnet18", 1, 4),
-)
+from mlsnn_edu.experiments import provenance, sweep
+from mlsnn_edu.experiments.results import SEW_N4, SPARSE_N4, ResultsError, load_runs
 
 
-def test_every_experiment_up_to_width_16_and_the_core_ones_beyond() -> None:
-    runs = sweep.sweep_runs((8, 32), (0, 1), all_levels=False)
-    at_8 = {(r.experiment.model, r.experiment.levels) for r in runs if r.width == 8}
-    at_32 = {(r.experiment.model, r.experiment.levels) for r in runs if r.width == 32}
-    assert ("sew_resnet18", 1) in at_8 and ("sew_resnet18", 1) not in at_32
-    assert {("sew_resnet18", 4), ("sparse_resnet18", 4), ("vgg16_snn", 1)} <= at_32
-    assert len({r.name for r in runs}) == len(runs)  # one folder per run
+def test_the_cpu_sweep_runs_each_network_once_main_comparison_first() -> None:
+    runs = sweep.cpu_sweep()
+    assert len({run.name for run in runs}) == len(runs)  # one file and folder per run
+    first = runs[:10]
+    assert {(r.network, r.width) for r in first} == {(SEW_N4, 16), (SPARSE_N4, 16)}
+    seeds_at_16 = {r.seed for r in runs if r.network == SPARSE_N4 and r.width == 16}
+    assert len(seeds_at_16) >= 5
 
 
-def test_ratios_pair_the_same_width_and_seed() -> None:
-    def run(model: str, width: int, seed: int, events: float) -> dict:
-        epoch = {"events": {"total": events}}
-        return {
-            "model": model,
-            "timesteps": 1,
-            "levels": 4,
-            "width": width,
-            "seed": seed,
-            "epochs": [epoch],
-        }
+def test_the_recipes_are_the_papers_and_a_named_contrast() -> None:
+    paper = sweep.PAPER_RECIPE
+    assert (paper.optimizer, paper.lr, paper.schedule) == ("sgd", 0.08, "cosine")
+    assert (paper.train_settings()["momentum"], paper.weight_decay) == (0.9, 5e-4)
+    assert sweep.RECIPES["adam-contrast"].optimizer == "adam"
 
-    results = [
-        {"runs": [run("sew_resnet18", 8, 0, 100.0), run("sparse_resnet18", 8, 0, 80.0)]},
-        {"runs": [run("sew_resnet18", 16, 0, 50.0), run("sparse_resnet18", 16, 1, 10.0)]},
-    ]
-    measured = sweep.ratios(results, sweep.SPARSE_N4, sweep.SEW_N4, lambda r: r["events"]["total"])
-    assert measured == {8: [0.8]}  # width 16 has no pair: seeds 0 and 1 differ
+
+def test_the_fingerprint_covers_the_training_code() -> None:
+    package = Path(sweep.__file__).resolve().parents[1]
+    covered = {
+        p.relative_to(package).as_posix() for g in sweep.TRAINING_CODE for p in package.glob(g)
+    }
+    assert {"neurons.py", "models/resnet.py", "training/loop.py"} <= covered
+    assert len(sweep.code_fingerprint()) == 16
+
+
+TINY = replace(sweep.PAPER_RECIPE, name="tiny", epochs=2)
 
 
 @pytest.mark.slow
-def test_a_tiny_sweep_writes_results_with_provenance_and_resumes(
+def test_a_sweep_writes_each_run_skips_finished_ones_and_dedups(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    monkeypatch.setattr(sweep, "PAPER_EXPERIMENTS", TINY_EXPERIMENTS)
-    monkeypatch.setitem(sweep.SWEEP_SETTINGS, "epochs", 2)
-    monkeypatch.setitem(sweep.SWEEP_SETTINGS, "activity_samples", 32)
-    arguments = ["reproduce", "--sweep", "--widths", "2", "--seeds", "0", "--no-progress"]
+    """Through the real command line: two widths given twice train once; a rerun trains nothing."""
+    monkeypatch.setitem(sweep.RECIPES, "tiny", TINY)
+    monkeypatch.setattr(
+        cli, "grid", lambda widths, seeds: sweep.runs_for((SEW_N4,), widths, seeds)
+    )
+    arguments = ["reproduce", "--sweep", "--widths", "2", "2", "--seeds", "0", "0"]
+    options = ["--recipe", "tiny", "--allow-uncommitted", "--no-progress", "--threads", "1"]
     paths = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "runs")]
-    assert cli.main([*arguments, *paths]) == 0
-    out = capsys.readouterr().out
-    assert "Sparse-ResNet18 / SEW-ResNet18" in out and "width-2.json" in out
-    payload = json.loads((tmp_path / "results" / "width-2.json").read_text())
-    assert payload["provenance"]["command"] == "mlsnn-edu reproduce --sweep --widths 2 --seeds 0"
-    assert [run["model"] for run in payload["runs"]] == ["sew_resnet18", "sparse_resnet18"]
-    first = payload["runs"][0]["epochs"]
-    assert [epoch["epoch"] for epoch in first] == [1, 2]
-    assert set(first[-1]["energy_uj"]) == {"accumulate", "event_mac", "linear_in_N"}
-    # a second run finds every network trained and measured: it writes the same numbers
-    assert cli.main([*arguments, *paths]) == 0
-    again = json.loads((tmp_path / "results" / "width-2.json").read_text())
-    assert again["runs"][0]["epochs"] == first
+    assert cli.main([*arguments, *options, *paths]) == 0
+    assert "wrote 1 run file(s)" in capsys.readouterr().out
+    (run,) = load_runs(tmp_path / "results")
+    assert (run.network, run.width, run.seed, len(run.epochs)) == (SEW_N4, 2, 0, 2)
+    assert run.recipe["name"] == "tiny" and run.provenance["threads"] == 1
+    assert run.provenance["command"].startswith("mlsnn-edu reproduce --sweep --widths 2 2")
+    assert set(run.energy_uj) == {"accumulate", "event_mac", "linear_in_N"}
+    assert run.final.above_levels and run.final.mass["total"] >= run.final.events["total"]
+    written = (tmp_path / "results" / "sew_resnet18_t1n4_w2_s0.json").stat().st_mtime_ns
+    assert cli.main([*arguments, *options, *paths]) == 0
+    assert "wrote 0 run file(s)" in capsys.readouterr().out
+    assert (tmp_path / "results" / "sew_resnet18_t1n4_w2_s0.json").stat().st_mtime_ns == written
+
+
+def test_a_sweep_refuses_uncommitted_library_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provenance, "library_is_committed", lambda: False)
+    with pytest.raises(ResultsError, match="uncommitted changes"):
+        sweep.run_sweep([], results_dir=tmp_path, runs_dir=tmp_path / "runs", device="cpu")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_broken_run_file_is_trained_again_not_trusted(tmp_path: Path) -> None:
+    run = sweep.SweepRun(SEW_N4, 2, 0)
+    path = sweep.run_path(tmp_path, run)
+    path.write_text("{broken")
+    assert not sweep.is_done(path, sweep.PAPER_RECIPE, sweep.code_fingerprint())
+    path.write_text(json.dumps({"schema": "mlsnn-edu-sweep-1"}))
+    assert not sweep.is_done(path, sweep.PAPER_RECIPE, sweep.code_fingerprint())
+
+
+def test_seeds_without_widths_is_a_clear_error(capsys) -> None:
+    assert cli.main(["reproduce", "--sweep", "--seeds", "0"]) != 0
+    assert "--seeds needs --widths" in capsys.readouterr().err
