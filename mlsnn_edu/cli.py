@@ -21,7 +21,9 @@ line), never with a traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -436,8 +438,8 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=None,
-        help="folder for the runs, each resuming from its checkpoint "
-        "(default runs/reproduce-quick, or runs/sweep with --sweep)",
+        help="folder for the runs, each resuming from its checkpoint (default "
+        "runs/reproduce-quick; runs/sweep with --sweep; at paper scale, each config's out_dir)",
     )
     parser.add_argument(
         "--download", action="store_true", help="paper scale: download the dataset if needed"
@@ -467,7 +469,7 @@ def reproduce_command(args: argparse.Namespace) -> int:
             runs_dir=runs_dir,
             device=args.device or "auto",
             progress=not args.no_progress,
-            command=["mlsnn-edu", *sys.argv[1:]],
+            command=args.command_line,
             allow_uncommitted=args.allow_uncommitted,
         )
         print(summary_table(args.results))
@@ -476,16 +478,18 @@ def reproduce_command(args: argparse.Namespace) -> int:
             f"wall time {time.perf_counter() - start:.0f} s"
         )
         return 0
-    args.out = args.out or Path("runs/reproduce-quick")
-    if args.quick:
-        check_output_dir(args.out, "--out")
+    device = str(resolve_device(args.device))  # a bad --device stops here, before any run
+    out_root = args.out or (Path("runs/reproduce-quick") if args.quick else None)
+    if out_root is not None:
+        check_output_dir(out_root, "--out")
     results = run_experiments(
         quick=args.quick,
-        out_root=args.out,
+        out_root=out_root,
         dataset=args.dataset,
         configs_dir=args.configs,
         progress=not args.no_progress,
         download=args.download,
+        device=device,
     )
     scale = "quick mode, embedded digits" if args.quick else f"paper scale, {args.dataset}"
     print(f"\nThe paper's comparisons ({scale}); activity per test sample, summed over T")
@@ -512,6 +516,11 @@ def add_assignments_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write nbgrader source notebooks under OUTPUT/nbgrader/source/",
     )
+    build.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files in OUTPUT that were edited since the last build",
+    )
     check = actions.add_parser(
         "check",
         help="fail unless chapters 1-4 have >= 3 graded exercises and later ones >= 2, each calls "
@@ -534,7 +543,10 @@ def assignments_command(args: argparse.Namespace) -> int:
     """Run ``mlsnn-edu assignments ACTION``; 0 on success, 1 on a problem (printed to stderr)."""
     if args.assignments_action == "build":
         check_output_dir(args.output, "--output")
-        for path in build_assignments(args.notebooks, args.output, args.chapters, args.nbgrader):
+        written = build_assignments(
+            args.notebooks, args.output, args.chapters, args.nbgrader, force=args.force
+        )
+        for path in written:
             print(f"wrote {path}")
         return 0
     chapters = load_chapters(args.notebooks)
@@ -676,14 +688,30 @@ def parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.N
     return args
 
 
+class Terminated(Exception):
+    """SIGTERM (``kill``, a job scheduler's time limit): stop like Ctrl+C, cleaning up."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its exit status."""
+    """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand, return its exit status.
+
+    SIGTERM raises :class:`Terminated` in the main thread, so that every
+    ``finally`` runs as for Ctrl+C: temporary files are removed, the run lock
+    released, a half-written file never replaces a whole one.
+    """
     parser = build_parser()
     args = parse(parser, argv)
+    args.command_line = ["mlsnn-edu", *(sys.argv[1:] if argv is None else argv)]
     if args.subcommand is None:
         parser.print_help()
         return 2
     prefix = f"mlsnn-edu {args.subcommand}: error:"
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return int(args.command(args) or 0)
     except USER_ERRORS as error:
@@ -702,3 +730,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"mlsnn-edu {args.subcommand}: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print(f"mlsnn-edu {args.subcommand}: terminated", file=sys.stderr)
+        return 143
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
