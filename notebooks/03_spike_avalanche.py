@@ -25,6 +25,36 @@
 # Library code used here: `mlsnn_edu.models`, `mlsnn_edu.monitor`,
 # `mlsnn_edu.experiments`, `mlsnn_edu.explorers` and `mlsnn_edu.figures`.
 
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. Two spike tensors with values between 0 and N meet at a residual sum.
+#    How large can the sum be, and how large after the next block adds its
+#    own spikes to it?
+# 2. A barrier neuron after the sum brings every value back into [0, N] in
+#    one timestep. Will it reduce the number of non-zero values (events),
+#    their total (mass), or both?
+# 3. Once both networks are trained on the digits, do you expect Sparse-ResNet18
+#    to spike less than SEW-ResNet18 at `sum1` by as much as the paper reports
+#    on CIFAR-10?
+
+# %%
+import matplotlib.pyplot as plt
+
+from mlsnn_edu import diagrams
+
+diagrams.avalanche_sources(levels=4, blocks=2)
+plt.show()
+
+# %% [markdown]
+# *Figure: left, one stage of a SEW-ResNet: the stage input (spikes of at most
+# N) and the branch of each block meet at the residual sums, and the shortcut
+# carries every earlier contribution forward, one coloured strand per source.
+# Right, the largest value each sum can reach with N = 4, stacked by source:
+# the stage input and one branch at sum0, one branch more at sum1, against a
+# dashed line at N, where a Sparse block's barrier clips.*
+
 # %%
 
 import matplotlib.pyplot as plt
@@ -447,6 +477,31 @@ grid
 # **Next:** [chapter 4](04_barrier_and_ste) asks how a network with a neuron on
 # every skip path can still be trained, and why the barrier uses the
 # straight-through estimator.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. What does SEW's ADD connect function do at a residual sum, and why does
+#    that let a value exceed N?
+# 2. How large can the sum of block j of a SEW stage be with one timestep, and
+#    why?
+# 3. Why does the pile-up start again at each new stage of ResNet18?
+# 4. What does a barrier neuron do to a residual sum, with one timestep and
+#    a threshold of one spike?
+# 5. What are spike events and spike mass? Which one can a barrier reduce
+#    directly with one timestep, and why not the other?
+# 6. Why can a Sparse-ResNet load a SEW-ResNet's weights, and what does
+#    comparing the two with the same weights isolate?
+# 7. Why does an untrained network fire in train mode, and what does that
+#    mean for activity measured at initialisation?
+# 8. How does the avalanche change from ResNet18 to ResNet34, and to
+#    MobileNetV2?
+# 9. Why does the book compare trained networks over several seeds and widths
+#    instead of one run?
+# 10. What does the share of SEW's residual-sum mass above N say about how
+#     much a barrier could remove?
 #
 # ## Exercises
 

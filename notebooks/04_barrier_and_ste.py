@@ -30,6 +30,35 @@
 # `mlsnn_edu.gradients`, `mlsnn_edu.monitor`, `mlsnn_edu.training` and
 # `mlsnn_edu.experiments.sweep`.
 
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. Every barrier sits on the skip path that carries the gradient to the
+#    early layers. Trained with the sigmoid surrogate, what does a barrier do
+#    to the gradient where the residual sums pile up far above N?
+# 2. In a fresh network most residual sums are whole numbers. Where one sits
+#    exactly on a threshold, does the sigmoid surrogate shrink the gradient,
+#    pass it unchanged, or grow it?
+# 3. In a short training on the digits, which of SEW, Sparse + SG and
+#    Sparse + STE do you expect to get the most gradient to its stem?
+
+# %%
+import matplotlib.pyplot as plt
+
+from mlsnn_edu import diagrams
+
+diagrams.sew_and_sparse_blocks(levels=4)
+plt.show()
+
+# %% [markdown]
+# *Figure: a SEW block beside a Sparse block, N = 4. Both pass their input
+# through two convolution, batch-norm and spiking-neuron layers and add the
+# identity shortcut at a residual sum. The SEW block sends the sum on as it
+# is, values up to 2N, and more when its input was itself a sum; the Sparse
+# block passes it through a barrier, a multi-level neuron trained with the
+# straight-through estimator, so its output is back in 0 to N.*
+
 # %%
 
 import matplotlib.pyplot as plt
@@ -578,6 +607,29 @@ glue("ch4_sum1_verdict", judge(main.interval, no_effect=1, paper=paper_ratio), F
 #
 # **Next:** [chapter 5](05_training_sparse_resnet18) trains the whole
 # Sparse-ResNet18, step by step and then with the library's trainer.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. Why does a neuron on the skip path matter more for training than one
+#    inside a branch?
+# 2. What do "Sparse + SG" and "Sparse + STE" compute differently, forward
+#    and backward?
+# 3. What does the straight-through estimator pass back, and where?
+# 4. Why is the barrier's threshold one spike, whatever threshold the other
+#    neurons use?
+# 5. Why does the sigmoid surrogate amplify the gradient at a sum that sits
+#    exactly on a threshold?
+# 6. Why does it pass nothing where the sums pile up beyond N + 1?
+# 7. Where do the residual sums of a fresh network lie, and which of the two
+#    regimes does that put a surrogate barrier in?
+# 8. What does a `GradientNormRecorder` measure, and why compare the three
+#    networks with the same weights and the same batch?
+# 9. Why does one short training not settle which barrier trains better?
+# 10. What does the optional mask of the straight-through estimator change,
+#     and where?
 #
 # ## Exercises
 

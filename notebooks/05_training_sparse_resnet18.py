@@ -24,6 +24,18 @@
 # Library code used here: `mlsnn_edu.data`, `mlsnn_edu.models`,
 # `mlsnn_edu.training`, `mlsnn_edu.monitor` and `mlsnn_edu.figures`.
 
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. A freshly built spiking network classifies test images in evaluation
+#    mode. How many of its neurons do you expect to fire, and would train mode
+#    change that?
+# 2. After one epoch on a few hundred images, how far above guessing do you
+#    expect its test accuracy to be?
+# 3. A training is stopped halfway and started again from its checkpoint.
+#    Will it end with exactly the weights of a training that never stopped?
+
 # %%
 import copy
 import os
@@ -425,6 +437,29 @@ print(
 #   checkpoints, exact resuming and a lock on its folder.
 #
 # **Next:** [chapter 6](06_energy) turns spike counts into an energy estimate.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. What are the steps of one training step, in order?
+# 2. Where in that step does the surrogate gradient act?
+# 3. How does the chapter show that the library's `train_epoch` does exactly
+#    what the hand-written epoch does?
+# 4. What does evaluation mode change in batch normalisation?
+# 5. Why is a freshly built network silent in evaluation mode, and why does
+#    it fire in train mode?
+# 6. What is the cosine schedule's learning rate at the start, halfway and at
+#    the end of training?
+# 7. Why does the trainer write a checkpoint to a temporary file and then
+#    rename it?
+# 8. What must a checkpoint hold for a resumed run to end with exactly the
+#    weights of an uninterrupted one?
+# 9. Which changed settings does resuming accept, which does it refuse, and
+#    why?
+# 10. Why can the test accuracy of the first epochs stay near chance while the
+#     training accuracy already climbs?
 #
 # ## Exercises
 #

@@ -27,6 +27,36 @@
 # Library code used here: `mlsnn_edu.energy`, `mlsnn_edu.experiments`
 # (the committed sweep and the comparisons) and `mlsnn_edu.figures`.
 
+# %% [markdown]
+# **Predict first.** Write down your guesses before running anything; the
+# chapter answers them.
+#
+# 1. A spiking layer pays for its neurons at every timestep, whatever the
+#    spikes, and for its synapses per spike. Which of the two parts shrinks
+#    when a network runs for one timestep instead of four?
+# 2. In a small spiking layer, which costs more energy: the additions it
+#    performs, or the memory it reads and writes?
+# 3. A barrier clips a value of 7 at a residual sum down to 4. Does that save
+#    energy, and does the answer depend on how a spike of value k is charged?
+
+# %%
+import matplotlib.pyplot as plt
+
+from mlsnn_edu import diagrams
+
+diagrams.energy_terms(preset="horowitz45nm")
+plt.show()
+
+# %% [markdown]
+# *Figure: what the analytical model charges one spiking layer, in three
+# columns. Each incoming spike unit: synaptic accumulates at every position and
+# output map it reaches, addressing, weight reads, potential reads and
+# writes, and an input-buffer read. Each neuron at every timestep, whatever the
+# spikes: an update, a potential read and write, and a bias read. Each emitted
+# spike unit: a reset and an output write. Below, the operation costs of the
+# Horowitz 45 nm preset and the memory-access line, and how a multi-level
+# spike is counted in units.*
+
 # %%
 import math
 
@@ -571,6 +601,28 @@ for name in ARCHITECTURES:
 #
 # **Next:** [chapter 7](07_event_data) feeds event-camera data to a spiking
 # network in one timestep.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. Besides operations, what does the model charge a layer for, and which
+#    of the two dominates in small spiking layers?
+# 2. What does an ANN layer pay for each output, and a spiking layer for each
+#    incoming spike?
+# 3. What does a spiking layer pay at every timestep whatever its spikes, and
+#    for each spike it emits?
+# 4. Why does an access to a larger memory cost more?
+# 5. Why are the first layer and the classifier charged like ANN layers?
+# 6. Name the three ways of charging a multi-level spike of value k, and say
+#    when they agree.
+# 7. Which part of the energy does [T=1, N=4] save against [T=4, N=1]?
+# 8. Why can "Sparse-ResNet18 costs less than SEW-ResNet18" be true under one
+#    charging option and false under another?
+# 9. What is the break-even spike rate of a layer, and why is it low?
+# 10. The paper's energy figures come from a model, not a chip. What could a
+#     chip measure differently?
 #
 # ## Exercises
 

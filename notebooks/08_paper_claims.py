@@ -20,6 +20,18 @@
 # 3. explain, from the share of SEW's residual-sum mass above N, why the
 #    barrier's effect on the digits is small.
 
+# %% [markdown]
+# **Predict first.** Write down your guesses before reading on; the page
+# answers them.
+#
+# 1. The paper reports far fewer spikes at `sum1` with barriers, on CIFAR-10.
+#    On upscaled 8x8 digits, do you expect the effect to be as large, smaller,
+#    or absent, and why?
+# 2. Sparse spikes a few per cent less than SEW on average, but the seeds
+#    disagree with each other by more than that. What may you conclude?
+# 3. Which of the paper's claims can the digits test at all, and which need
+#    the paper's datasets?
+
 # %%
 import statistics
 
@@ -268,6 +280,27 @@ glue(
 #   the method does; the right panel above measures that ceiling.
 # * The CIFAR numbers are one command away on a machine with a GPU that can
 #   download them.
+#
+# ## Questionnaire
+#
+# Answer in a sentence or two, without running code; the answers are on the
+# teachers' page.
+#
+# 1. State the verdict rule. When is an effect "inconclusive"?
+# 2. Why does a verdict rest on an interval over seeds rather than on the
+#    mean alone?
+# 3. Why must the compared networks pass an accuracy gate before their
+#    activity is compared?
+# 4. When does the book say "smaller than the paper's" rather than
+#    "reproduced"?
+# 5. What does the share of SEW's residual-sum mass above N bound, and why?
+# 6. Why follow the Sparse / SEW ratio epoch by epoch rather than only after
+#    the last epoch?
+# 7. What decides how many seeds an effect needs before the rule can resolve
+#    it?
+# 8. Which claims need CIFAR-10, CIFAR-100 or CIFAR10-DVS, and why can the
+#    digits not stand in for them?
+# 9. What would turn a "reproduced" verdict into an "inconclusive" one?
 #
 # ## Exercises
 
