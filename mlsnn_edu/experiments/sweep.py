@@ -129,24 +129,26 @@ def runs_for(networks: tuple[Network, ...], widths, seeds) -> list[SweepRun]:
 
 
 RESNETS_N4 = (SEW_N4, SPARSE_N4)
-LEVEL_AXIS = tuple(net for n in (1, 2, 8) for net in (sew(n), sparse(n)))
+LEVEL_AXIS = tuple(net for n in (2, 8) for net in (sew(n), sparse(n)))
 
 
 def cpu_sweep() -> list[SweepRun]:
     """The CPU sweep, most important runs first (a sweep cut short keeps the main comparison).
 
     Main comparison: SEW against Sparse [T=1, N=4] at width 16 over 10 seeds;
-    widths 8 and 32 over 5 and 3 seeds; the ANN beside them; VGG16 binary
-    against multi-level and the N in {1, 2, 8} axis at width 8 over 3 seeds.
+    width 8 over 5 seeds and width 32 over 3; VGG16 binary against
+    multi-level, N = 1 (the collapse), then N = 2 and 8 at width 8 over 3
+    seeds; the ANN beside them.
     """
     return [
         *runs_for(RESNETS_N4, (16,), range(5)),
         *runs_for(RESNETS_N4, (8,), range(5)),
         *runs_for((VGG_MULTILEVEL, VGG_BINARY), (8,), range(3)),
+        *runs_for((sew(1), sparse(1)), (8,), range(3)),
         *runs_for(RESNETS_N4, (32,), range(3)),
-        *runs_for(RESNETS_N4, (16,), range(5, 10)),
+        *runs_for((ANN,), (8, 16, 32), range(2)),
         *runs_for(LEVEL_AXIS, (8,), range(3)),
-        *runs_for((ANN,), (8, 16, 32), range(3)),
+        *runs_for(RESNETS_N4, (16,), range(5, 10)),
     ]
 
 
@@ -190,10 +192,13 @@ def epoch_record(record: dict) -> dict:
     }
 
 
-def train_run(run: SweepRun, recipe: Recipe, runs_dir: Path, device: str, origin: dict) -> dict:
+def train_run(
+    run: SweepRun, recipe: Recipe, runs_dir: Path, device: str, origin: dict, code: str
+) -> dict:
     """Train one run to the end of its recipe (resuming its checkpoint); return its run file.
 
-    ``origin`` is the sweep's provenance, taken when it started (the code it runs).
+    ``origin`` is the sweep's provenance and ``code`` its training code's
+    fingerprint, both taken when it started (the code it runs).
     """
     net = run.network
     config = TrainConfig(
@@ -238,7 +243,7 @@ def train_run(run: SweepRun, recipe: Recipe, runs_dir: Path, device: str, origin
         "seed": run.seed,
         "theta": 1.0,
         "recipe": asdict(recipe),
-        "code": code_fingerprint(),
+        "code": code,
         "energy_preset": ENERGY_PRESET,
         "epochs": [epoch_record(r) for r in history],
         "energy_uj": energy,
@@ -288,7 +293,7 @@ def run_sweep(
             bar.update()
             continue
         try:
-            payload = train_run(run, recipe, runs_dir, device, origin)
+            payload = train_run(run, recipe, runs_dir, device, origin, code)
         except CheckpointError as error:
             if "in use by another training run" not in str(error):
                 raise
