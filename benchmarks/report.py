@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from mlsnn_edu.classroom.convention import load_chapters
+from mlsnn_edu.classroom import load_chapters
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

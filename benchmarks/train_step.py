@@ -51,7 +51,7 @@ from timing import (  # noqa: E402
 )
 
 from mlsnn_edu.models import build_model  # noqa: E402
-from mlsnn_edu.models.layers import SpikingNeuron  # noqa: E402
+from mlsnn_edu.neurons import MultiLevelIF  # noqa: E402
 
 TARGET_STEP_RATIO = 1.15  # Sparse [T=1, N=4] step time / ANN step time, at most
 TARGET_SPEEDUP_OVER_SNNTORCH = 4.0  # Sparse images/s / snntorch binary [T=4] images/s, at least
@@ -93,7 +93,7 @@ def with_snntorch_neurons(model: nn.Module) -> nn.Module:
     """Replace every spiking neuron of ``model`` by :class:`SnntorchNeuron`."""
     for parent in list(model.modules()):
         for child_name, child in list(parent.named_children()):
-            if isinstance(child, SpikingNeuron):
+            if isinstance(child, MultiLevelIF):
                 setattr(parent, child_name, SnntorchNeuron(child.timesteps))
     return model
 
@@ -105,7 +105,7 @@ def build(name: str, width: int, device: torch.device, channels_last: bool) -> n
     if snntorch_neurons:
         model = with_snntorch_neurons(model)
     for module in model.modules():
-        if isinstance(module, SpikingNeuron):
+        if isinstance(module, MultiLevelIF):
             if name == "sparse_all_ste":
                 module.surrogate = "ste"
             if name == "sparse_definition":

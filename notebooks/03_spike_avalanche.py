@@ -63,10 +63,12 @@ from myst_nb import glue
 from torch.utils.data import DataLoader
 
 from mlsnn_edu.data import build_datasets
-from mlsnn_edu.experiments.claims import MAIN_WIDTH, activity_ratio, clipping_ceiling
-from mlsnn_edu.experiments.results import (
+from mlsnn_edu.experiments import (
     ACTIVITY_MEASURES,
+    MAIN_WIDTH,
     SPARSE_N4,
+    activity_ratio,
+    clipping_ceiling,
     load_runs,
     mean_interval,
 )

@@ -68,20 +68,18 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from mlsnn_edu.data import build_datasets
-from mlsnn_edu.experiments.claims import (
+from mlsnn_edu.experiments import (
+    ACTIVITY_MEASURES,
     MAIN_WIDTH,
     PAPER_SUM1,
-    activity_ratio,
-    gradient_rows,
-    ratio_by_epoch,
-    stem_gradient_ratios,
-)
-from mlsnn_edu.experiments.results import (
-    ACTIVITY_MEASURES,
     SEW_N4,
     SPARSE_N4,
+    activity_ratio,
+    gradient_rows,
     judge,
     load_runs,
+    ratio_by_epoch,
+    stem_gradient_ratios,
 )
 from mlsnn_edu.figures import plot_gradient_norms, plot_interval
 from mlsnn_edu.gradients import GradientNormRecorder

@@ -49,7 +49,11 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from mlsnn_edu.data import build_datasets
-from mlsnn_edu.experiments.results import SPARSE_N4, load_runs, runs_of
+from mlsnn_edu.experiments import (
+    SPARSE_N4,
+    load_runs,
+    runs_of,
+)
 from mlsnn_edu.figures import plot_history
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import SpikeMonitor

@@ -66,28 +66,32 @@ import torch
 from myst_nb import glue
 from torch import nn
 
-from mlsnn_edu.energy import MULTILEVEL_COSTS, PRESETS, comparison_table
-from mlsnn_edu.energy.counts import (
+from mlsnn_edu.energy import (
+    HOROWITZ_45NM_PJ,
+    MULTILEVEL_COSTS,
+    PRESETS,
+    SRAM_PJ_OFFSET,
+    SRAM_PJ_PER_BIT,
     SynapseGeometry,
     ann_synapse_counts,
+    comparison_table,
+    energy_by_kind,
     neuron_counts,
     spike_units,
     spiking_synapse_counts,
 )
-from mlsnn_edu.energy.estimate import energy_by_kind
-from mlsnn_edu.energy.presets import HOROWITZ_45NM_PJ, SRAM_PJ_OFFSET, SRAM_PJ_PER_BIT
-from mlsnn_edu.experiments.claims import MAIN_WIDTH, SMALL_WIDTH, energy_ratio
-from mlsnn_edu.experiments.energy import (
+from mlsnn_edu.experiments import (
+    MAIN_WIDTH,
     MULTILEVEL,
-    compare_energy,
-    untrained_networks,
-)
-from mlsnn_edu.experiments.results import (
     SEW_N4,
+    SMALL_WIDTH,
     SPARSE_N4,
     VGG_BINARY,
     VGG_MULTILEVEL,
+    compare_energy,
+    energy_ratio,
     load_runs,
+    untrained_networks,
 )
 from mlsnn_edu.figures import (
     plot_energy_comparison,

@@ -1,13 +1,14 @@
 # %% [markdown]
 # # 7. Event data in one timestep
 #
-# An event camera does not take pictures. Each pixel watches its own light
-# intensity and reports an **event** $(t, x, y, p)$ whenever the logarithm of
-# that intensity has changed by a contrast threshold $C$ since the pixel last
+# An event camera does not take pictures. Each pixel watches its own
+# brightness $B$ and reports an **event** $(\tau, x, y, p)$, a time stamp, the
+# pixel's column and row, and a polarity, whenever the logarithm of its
+# brightness has changed by a contrast threshold $C$ since the pixel last
 # reported: polarity $p$ is ON if it became brighter, OFF if darker.
 #
 # $$
-# \log I(x, y, t) - \log I_{\mathrm{ref}}(x, y) \ge C \;\Rightarrow\; \text{ON},
+# \log B(x, y, \tau) - \log B_{\mathrm{ref}}(x, y) \ge C \;\Rightarrow\; \text{ON},
 # \qquad \le -C \;\Rightarrow\; \text{OFF},
 # $$
 #
@@ -58,12 +59,12 @@ import torch
 from matplotlib.patches import Patch
 from myst_nb import glue
 
-from mlsnn_edu.data.digits import load_digit_images
-from mlsnn_edu.data.dvs import (
+from mlsnn_edu.data import (
     EmulatedDigitsDVS,
     EventFrames,
     digit_stills,
     emulate_event_camera,
+    load_digit_images,
     moving_edge_shares,
     saccade_path,
     shift_images,
@@ -463,8 +464,8 @@ check_events_to_frame(events_to_frame)
 # %% [markdown]
 # ### Exercise 7.2 — how many events for one change? (compute)
 #
-# A pixel of the emulated camera goes from intensity `before` to `after` in one
-# step (intensities in [0, 1]; the camera compares $\log(\epsilon + I)$ with
+# A pixel of the emulated camera goes from brightness `before` to `after` in one
+# step (brightness in [0, 1]; the camera compares $\log(\epsilon + B)$ with
 # contrast threshold `threshold`). Write `events_for_change(before, after,
 # threshold, epsilon)` returning the number of events it emits, positive for
 # ON, negative for OFF.

@@ -40,8 +40,11 @@ from IPython.display import Markdown
 from myst_nb import glue
 
 from mlsnn_edu.energy import MULTILEVEL_COSTS
-from mlsnn_edu.experiments.claims import (
+from mlsnn_edu.experiments import (
+    ACTIVITY_MEASURES,
     MAIN_WIDTH,
+    SEW_N4,
+    SPARSE_N4,
     accuracy_rows,
     activity_ratio,
     activity_rows,
@@ -50,18 +53,13 @@ from mlsnn_edu.experiments.claims import (
     energy_ratio,
     energy_rows,
     gradient_rows,
-    stem_gradient_ratios,
-)
-from mlsnn_edu.experiments.results import (
-    ACTIVITY_MEASURES,
-    SEW_N4,
-    SPARSE_N4,
     judge,
     load_runs,
     mean_interval,
     passes_gate,
     runs_of,
     seeds_needed,
+    stem_gradient_ratios,
 )
 from mlsnn_edu.figures import plot_barrier_ratios
 

@@ -5,6 +5,13 @@ Core (argument checks, settings, files, spike functions, neurons, quantization)
 experiments -> faces (figures, diagrams, explorers, classroom, the command line). A
 module may import from its own layer or a lower one, never from a higher one,
 and the module graph has no cycle. README.md's "Layout" lists the same layers.
+
+The checker reads every import (``import a.b``, ``from a import b``, relative
+``from ..a import b``) with :mod:`ast` and is itself tested: planted
+violations (an upward import, a relative upward import, a cycle, an import
+hidden in a function) must each be caught, and an empty module list fails.
+Chapters and benchmarks import a subpackage only through the names its
+``__init__`` exports (``__all__``), never from its inner modules.
 """
 
 from __future__ import annotations
@@ -14,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "mlsnn_edu"
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "mlsnn_edu"
 
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
@@ -44,40 +52,48 @@ DEFERRED_IMPORTS = {
 }
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+class Module:
+    """One module's source, its dotted name and whether it is a package's ``__init__``."""
+
+    def __init__(self, name: str, source: str, is_package: bool = False) -> None:
+        self.name, self.source, self.is_package = name, source, is_package
 
 
-MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
+def read_package(root: Path = PACKAGE) -> dict[str, Module]:
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        name = ".".join(parts)
+        modules[name] = Module(name, path.read_text(encoding="utf-8"), is_package)
+    return modules
 
 
-def layer_of(module: str) -> int:
-    top = module.split(".")[1] if "." in module else ""
-    for rank, (_, members) in enumerate(LAYERS):
-        if top in members:
-            return rank
-    raise AssertionError(f"{module} belongs to no layer: add it to LAYERS and README's Layout")
+def absolute(module: Module, node: ast.ImportFrom) -> str:
+    """The absolute name ``from ... import`` refers to, relative imports resolved."""
+    if node.level == 0:
+        return node.module or ""
+    parts = module.name.split(".")
+    base = parts if module.is_package else parts[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
 
 
-def imports_of(module: str) -> list[tuple[str, bool, int]]:
-    """``(imported module, at top level?, line)`` for every import in ``module``'s file."""
-    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+def imports_of(module: Module, known: set[str]) -> list[tuple[str, bool, int]]:
+    """``(imported module, at top level?, line)`` for every import in ``module``."""
+    tree = ast.parse(module.source)
     top_level = {id(node) for node in tree.body}
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
-            if node.module.startswith("mlsnn_edu"):  # `from package import submodule`
-                names += [
-                    f"{node.module}.{alias.name}"
-                    for alias in node.names
-                    if f"{node.module}.{alias.name}" in MODULES
-                ]
+        elif isinstance(node, ast.ImportFrom):
+            target = absolute(module, node)
+            names = [target]
+            # `from package import submodule` imports the submodule too
+            names += [f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in known]
         else:
             continue
         for name in names:
@@ -86,40 +102,49 @@ def imports_of(module: str) -> list[tuple[str, bool, int]]:
     return found
 
 
-def internal_graph() -> dict[str, set[str]]:
-    graph: dict[str, set[str]] = {module: set() for module in MODULES}
-    for module in MODULES:
-        for name, _, _ in imports_of(module):
-            if name.startswith("mlsnn_edu") and name in MODULES and name != module:
-                graph[module].add(name)
-    return graph
+def layer_of(module: str) -> int | None:
+    top = module.split(".")[1] if "." in module else ""
+    for rank, (_, members) in enumerate(LAYERS):
+        if top in members:
+            return rank
+    return None
 
 
-def test_every_module_belongs_to_a_layer() -> None:
-    for module in MODULES:
-        layer_of(module)
-
-
-def test_no_module_imports_from_a_higher_layer() -> None:
-    upward = [
-        f"{module} ({LAYERS[layer_of(module)][0]}) imports {target} ({LAYERS[layer_of(target)][0]})"
-        for module, targets in internal_graph().items()
-        for target in targets
-        if layer_of(target) > layer_of(module)
+def violations(modules: dict[str, Module]) -> list[str]:
+    """Every breach of the layer rules among ``modules``; an empty list means none."""
+    if not modules:
+        return ["no modules found: the check would pass vacuously"]
+    problems = [
+        f"{name} belongs to no layer: add it to LAYERS and README's Layout"
+        for name in modules
+        if layer_of(name) is None
     ]
-    assert upward == []
+    known = set(modules)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, module in modules.items():
+        for target, at_top, line in imports_of(module, known):
+            if not at_top and (name, target) not in DEFERRED_IMPORTS:
+                problems.append(f"{name}:{line} imports {target} inside a function")
+            if target in known and target != name:
+                graph[name].add(target)
+    for name, targets in graph.items():
+        for target in targets:
+            low, high = layer_of(name), layer_of(target)
+            if low is not None and high is not None and high > low:
+                problems.append(f"{name} ({LAYERS[low][0]}) imports {target} ({LAYERS[high][0]})")
+    problems += [f"cycle: {' -> '.join(cycle)}" for cycle in cycles(graph)]
+    return problems
 
 
-def test_the_module_graph_has_no_cycle() -> None:
-    graph = internal_graph()
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     state: dict[str, str] = {}
-    cycles: list[list[str]] = []
+    found: list[list[str]] = []
 
     def visit(module: str, path: list[str]) -> None:
         state[module] = "open"
         for target in sorted(graph[module]):
             if state.get(target) == "open":
-                cycles.append(path[path.index(target) :] + [target])
+                found.append(path[path.index(target) :] + [target])
             elif target not in state:
                 visit(target, [*path, target])
         state[module] = "done"
@@ -127,22 +152,102 @@ def test_the_module_graph_has_no_cycle() -> None:
     for module in sorted(graph):
         if module not in state:
             visit(module, [module])
-    assert cycles == []
+    return found
 
 
-def test_imports_stand_at_the_top_of_every_module() -> None:
-    hidden = [
-        f"{module}:{line} imports {name} inside a function"
-        for module in MODULES
-        for name, at_top, line in imports_of(module)
-        if not at_top and (module, name) not in DEFERRED_IMPORTS
-    ]
-    assert hidden == []
+MODULES = read_package()
+
+
+def test_the_library_holds_its_layers() -> None:
+    assert len(MODULES) > 30, "the package's modules were not found"
+    assert violations(MODULES) == []
+
+
+def planted(**changes: str) -> dict[str, Module]:
+    """The real package with some modules' sources replaced (``a__b`` names ``mlsnn_edu.a.b``)."""
+    modules = dict(MODULES)
+    for key, source in changes.items():
+        name = "mlsnn_edu." + key.replace("__", ".")
+        original = modules[name]
+        modules[name] = Module(name, original.source + "\n" + source, original.is_package)
+    return modules
 
 
 @pytest.mark.parametrize(
-    ("module", "target"),
-    [("mlsnn_edu.models.layers", "mlsnn_edu.training"), ("mlsnn_edu.neurons", "mlsnn_edu.cli")],
+    ("changes", "expected"),
+    [
+        ({"models__layers": "import mlsnn_edu.training"}, "(models) imports mlsnn_edu.training"),
+        ({"models__layers": "from ..training import fit"}, "imports mlsnn_edu.training"),
+        ({"neurons": "from .cli import main"}, "(core) imports mlsnn_edu.cli"),
+        ({"energy__counts": "from mlsnn_edu.energy import estimate"}, "cycle: "),
+        ({"checks": "def f():\n    import mlsnn_edu.settings"}, "inside a function"),
+    ],
+    ids=["upward", "relative upward", "relative from a top module", "cycle", "hidden"],
 )
-def test_the_layer_check_would_catch_an_upward_import(module: str, target: str) -> None:
-    assert layer_of(target) > layer_of(module)
+def test_the_checker_catches_a_planted_violation(changes: dict, expected: str) -> None:
+    found = violations(planted(**changes))
+    assert any(expected in problem for problem in found), found
+
+
+def test_the_checker_fails_without_modules_and_on_an_unlayered_module() -> None:
+    assert violations({}) != []
+    stray = {**MODULES, "mlsnn_edu.stray": Module("mlsnn_edu.stray", "")}
+    assert any("belongs to no layer" in p for p in violations(stray))
+
+
+# --- chapters and benchmarks use the packages' public names ------------------------------------
+
+SUBPACKAGES = {name for name, module in MODULES.items() if module.is_package and "." in name}
+
+
+def public_names(package: str) -> set[str]:
+    tree = ast.parse(MODULES[package].source)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets
+        ):
+            return {element.value for element in node.value.elts}
+    return set()
+
+
+def private_imports(source: str) -> list[str]:
+    """Imports of a subpackage's inner module, or of a name its ``__init__`` does not export."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlsnn_edu"):
+            parts = node.module.split(".")
+            inner = ".".join(parts[:2])
+            if len(parts) > 2 and inner in SUBPACKAGES:
+                found.append(f"line {node.lineno}: from {node.module} (use {inner})")
+            elif node.module in SUBPACKAGES:
+                exported = public_names(node.module)
+                found += [
+                    f"line {node.lineno}: {node.module}.{alias.name} is not in its __all__"
+                    for alias in node.names
+                    if alias.name not in exported
+                ]
+        elif isinstance(node, ast.Import):
+            found += [
+                f"line {node.lineno}: import {alias.name}"
+                for alias in node.names
+                if alias.name.count(".") >= 2 and ".".join(alias.name.split(".")[:2]) in SUBPACKAGES
+            ]
+    return found
+
+
+OUTSIDERS = sorted(
+    [*(ROOT / "notebooks").glob("[0-9][0-9]_*.py"), *(ROOT / "benchmarks").glob("*.py")]
+)
+
+
+@pytest.mark.parametrize("path", OUTSIDERS, ids=[p.stem for p in OUTSIDERS])
+def test_chapters_and_benchmarks_import_public_names(path: Path) -> None:
+    assert private_imports(path.read_text(encoding="utf-8")) == []
+
+
+def test_the_public_name_check_catches_an_inner_import() -> None:
+    assert private_imports("from mlsnn_edu.energy.counts import neuron_counts")
+    assert private_imports("from mlsnn_edu.energy import not_exported_name")
+    assert private_imports("import mlsnn_edu.models.layers")
+    assert private_imports("from mlsnn_edu.energy import estimate_energy") == []
+    assert len(OUTSIDERS) > 8

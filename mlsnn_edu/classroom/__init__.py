@@ -45,11 +45,10 @@ from mlsnn_edu.classroom.ch06 import (
 from mlsnn_edu.classroom.ch07 import check_events_for_change, check_events_to_frame
 from mlsnn_edu.classroom.ch08 import check_cheaper_options, check_matching_levels
 from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.convention import load_chapters
 
 __all__ = [
     "CheckResult",
-    "failed",
-    "passed",
     "check_active_barrier_factor",
     "check_break_even_rate",
     "check_cheaper_options",
@@ -61,9 +60,9 @@ __all__ = [
     "check_layer_accumulates",
     "check_level_count",
     "check_levels_for_target_error",
+    "check_masked_straight_through",
     "check_mass_above_n",
     "check_matching_levels",
-    "check_masked_straight_through",
     "check_multilevel_step",
     "check_potential_after_spike",
     "check_sew_bound",
@@ -71,4 +70,7 @@ __all__ = [
     "check_spike_units",
     "check_surrogate_passes",
     "check_train_step",
+    "failed",
+    "load_chapters",
+    "passed",
 ]

@@ -20,8 +20,18 @@ from torch.utils.data import Dataset
 
 from mlsnn_edu.checks import check_choice
 from mlsnn_edu.data.cifar import cifar_datasets
-from mlsnn_edu.data.digits import digits_datasets
-from mlsnn_edu.data.dvs import cifar10_dvs_datasets, digits_dvs_datasets, emulate_event_camera
+from mlsnn_edu.data.digits import digits_datasets, load_digit_images
+from mlsnn_edu.data.dvs import (
+    EmulatedDigitsDVS,
+    EventFrames,
+    cifar10_dvs_datasets,
+    digit_stills,
+    digits_dvs_datasets,
+    emulate_event_camera,
+    moving_edge_shares,
+    saccade_path,
+    shift_images,
+)
 from mlsnn_edu.data.errors import DatasetError
 
 DATASET_NAMES = ("digits", "digits_dvs", "cifar10", "cifar100", "cifar10_dvs")
@@ -81,12 +91,19 @@ __all__ = [
     "DATASET_NAMES",
     "DATASET_SHAPES",
     "DatasetError",
-    "EVENT_DATASETS",
     "Datasets",
+    "EVENT_DATASETS",
+    "EmulatedDigitsDVS",
+    "EventFrames",
     "build_datasets",
     "cifar10_dvs_datasets",
     "cifar_datasets",
+    "digit_stills",
     "digits_datasets",
     "digits_dvs_datasets",
     "emulate_event_camera",
+    "load_digit_images",
+    "moving_edge_shares",
+    "saccade_path",
+    "shift_images",
 ]

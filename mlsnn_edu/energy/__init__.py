@@ -23,31 +23,55 @@ option              a spike of value k in [1, N] costs       cost follows
 """
 
 from mlsnn_edu.energy.calibration import calibrate_batch_norm
-from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts, SynapseGeometry, spike_units
+from mlsnn_edu.energy.counts import (
+    MULTILEVEL_COSTS,
+    Counts,
+    SynapseGeometry,
+    ann_synapse_counts,
+    neuron_counts,
+    spike_units,
+    spiking_synapse_counts,
+)
 from mlsnn_edu.energy.estimate import (
     ENERGY_KINDS,
     EnergyReport,
     LayerEnergy,
     comparison_table,
+    energy_by_kind,
     estimate_energy,
     measure_energy,
 )
-from mlsnn_edu.energy.presets import PRESET_NAMES, PRESETS, EnergyPreset, get_preset
+from mlsnn_edu.energy.presets import (
+    HOROWITZ_45NM_PJ,
+    PRESET_NAMES,
+    PRESETS,
+    SRAM_PJ_OFFSET,
+    SRAM_PJ_PER_BIT,
+    EnergyPreset,
+    get_preset,
+)
 
 __all__ = [
+    "Counts",
     "ENERGY_KINDS",
+    "EnergyPreset",
+    "EnergyReport",
+    "HOROWITZ_45NM_PJ",
+    "LayerEnergy",
     "MULTILEVEL_COSTS",
     "PRESETS",
     "PRESET_NAMES",
-    "Counts",
-    "EnergyPreset",
-    "EnergyReport",
-    "LayerEnergy",
+    "SRAM_PJ_OFFSET",
+    "SRAM_PJ_PER_BIT",
     "SynapseGeometry",
+    "ann_synapse_counts",
     "calibrate_batch_norm",
     "comparison_table",
+    "energy_by_kind",
     "estimate_energy",
     "get_preset",
     "measure_energy",
+    "neuron_counts",
     "spike_units",
+    "spiking_synapse_counts",
 ]
