@@ -12,12 +12,14 @@ import json
 import os
 import platform
 import statistics
-import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
+
+from mlsnn_edu.experiments import record_provenance
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -99,20 +101,14 @@ def environment(threads: int) -> dict:
 
 
 def commit() -> str:
-    """The commit the measured code comes from, with ``+changes`` when the tree differs from it."""
-    root = Path(__file__).resolve().parents[1]
+    """The commit the measured code comes from, ``+changes`` when the library differs from it.
 
-    def git(*arguments: str) -> str:
-        try:
-            return subprocess.run(
-                ["git", *arguments], cwd=root, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    head = git("rev-parse", "--short=8", "HEAD") or "unknown"
-    changed = git("status", "--porcelain", "--untracked-files=no", "--", "mlsnn_edu", "notebooks")
-    return f"{head}+changes" if changed else head
+    Read from the library's one provenance record (``record_provenance``), which the
+    sweep's results carry too.
+    """
+    record = record_provenance(sys.argv)
+    head = record["commit"][:8] if record["commit"] != "unknown" else "unknown"
+    return f"{head}+changes" if record["uncommitted_changes"] else head
 
 
 def set_threads(threads: int | None) -> int:

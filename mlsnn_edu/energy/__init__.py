@@ -39,6 +39,7 @@ from mlsnn_edu.energy.estimate import (
     comparison_table,
     energy_by_kind,
     estimate_energy,
+    measure_activity,
     measure_energy,
 )
 from mlsnn_edu.energy.presets import (
@@ -70,6 +71,7 @@ __all__ = [
     "energy_by_kind",
     "estimate_energy",
     "get_preset",
+    "measure_activity",
     "measure_energy",
     "neuron_counts",
     "spike_units",

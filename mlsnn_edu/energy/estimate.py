@@ -26,7 +26,7 @@ addressing the same for the address arithmetic, and each memory access at
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -34,6 +34,7 @@ import torch
 from torch import nn
 
 from mlsnn_edu.checks import check_choice, check_positive_int
+from mlsnn_edu.energy.calibration import calibrate_batch_norm
 from mlsnn_edu.energy.counts import (
     MULTILEVEL_COSTS,
     Counts,
@@ -458,21 +459,49 @@ class _Walker:
         return Row(path, "pool", counts, Counts())
 
 
-def measure_energy(
-    model: nn.Module, inputs: torch.Tensor, *, batch_size: int = 64, **options: Any
-) -> EnergyReport:
-    """Run ``model`` on ``inputs`` (eval mode, no gradients) under a monitor, then estimate.
+def measure_activity(
+    model: nn.Module,
+    inputs: torch.Tensor | Iterable,
+    *,
+    calibrate_on: torch.Tensor | None = None,
+    samples: int | None = None,
+    batch_size: int = 64,
+    autocast_dtype: torch.dtype | None = None,
+) -> SpikeMonitor:
+    """Chapter 6's lesson in one call: calibrate (an untrained network), then measure.
 
-    ``inputs`` is a batch the model takes (``[B, C, H, W]`` or ``[T, B, C, H, W]``);
-    it is fed in slices of ``batch_size`` samples. ``options`` go to :func:`estimate_energy`.
+    With ``calibrate_on`` (training inputs), the batch norms' running statistics
+    are first set to their average over those inputs
+    (:func:`~mlsnn_edu.energy.calibration.calibrate_batch_norm`): an untrained
+    network's activity means nothing without it. Then ``inputs`` (a batch the
+    model takes, or a loader of ``(x, label)`` batches) run in eval mode
+    without gradients under a :class:`~mlsnn_edu.monitor.SpikeMonitor`;
+    ``samples`` stops after that many. The model's train/eval mode is restored.
+    This is the one way the library measures activity for the energy model.
     """
-    batch_size = check_positive_int(batch_size, "batch_size")
     was_training = model.training
-    model.eval()
     try:
-        monitor = record_activity(model, inputs, batch_size=batch_size)
+        if calibrate_on is not None:
+            calibrate_batch_norm(model, calibrate_on)
+        model.eval()
+        return record_activity(
+            model, inputs, samples=samples, batch_size=batch_size, autocast_dtype=autocast_dtype
+        )
     finally:
         model.train(was_training)
+
+
+def measure_energy(
+    model: nn.Module,
+    inputs: torch.Tensor,
+    *,
+    calibrate_on: torch.Tensor | None = None,
+    batch_size: int = 64,
+    **options: Any,
+) -> EnergyReport:
+    """:func:`measure_activity` on ``inputs``, then :func:`estimate_energy` (``options``)."""
+    batch_size = check_positive_int(batch_size, "batch_size")
+    monitor = measure_activity(model, inputs, calibrate_on=calibrate_on, batch_size=batch_size)
     return estimate_energy(model, monitor, **options)
 
 

@@ -25,6 +25,7 @@ from mlsnn_edu.experiments.claims import (  # noqa: I001 (after results, which i
     stem_gradient_ratios,
 )
 from mlsnn_edu.experiments.energy import MULTILEVEL, compare_energy, untrained_networks
+from mlsnn_edu.experiments.provenance import record_provenance
 from mlsnn_edu.experiments.results import (
     ACTIVITY_MEASURES,
     ANN,
@@ -79,6 +80,7 @@ __all__ = [
     "mean_interval",
     "passes_gate",
     "ratio_by_epoch",
+    "record_provenance",
     "runs_of",
     "seeds_needed",
     "sew",

@@ -1,6 +1,6 @@
 r"""Energy of whole networks, compared: what ``mlsnn-edu energy`` and chapter 6 compute.
 
-Every compared network is one :class:`Network`: an architecture at a coding
+Every compared network is one :class:`ComparedNetwork`: an architecture at a coding
 (T, N, :math:`\theta`) with weights that are either **trained** (a checkpoint)
 or **untrained**, fixed by a seed, with batch-norm statistics calibrated on
 training images (:func:`~mlsnn_edu.energy.calibration.calibrate_batch_norm`).
@@ -27,10 +27,9 @@ import torch
 from torch import nn
 
 from mlsnn_edu.data import EVENT_DATASETS, build_datasets
-from mlsnn_edu.energy import EnergyReport, calibrate_batch_norm, estimate_energy
+from mlsnn_edu.energy import EnergyReport, estimate_energy, measure_activity
 from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import model_input
-from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.settings import seed_everything
 from mlsnn_edu.training import CheckpointError, TrainConfig, load_checkpoint
 
@@ -52,7 +51,7 @@ MULTILEVEL = Coding(timesteps=1, levels=4, theta=0.25)
 
 
 @dataclass
-class Network:
+class ComparedNetwork:
     """One compared network: architecture, coding, where its weights come from."""
 
     model: str
@@ -78,7 +77,7 @@ class EnergyRow:
     report: EnergyReport
 
 
-def from_checkpoint(path: str | Path) -> Network:
+def from_checkpoint(path: str | Path) -> ComparedNetwork:
     """The trained network a trainer checkpoint holds."""
     payload = load_checkpoint(path)
     try:
@@ -87,7 +86,7 @@ def from_checkpoint(path: str | Path) -> Network:
         raise CheckpointError(f"{path} holds a config that cannot be used: {error}") from None
     options = dict(config.model_options)
     theta = float(options.pop("theta", 1.0))
-    return Network(
+    return ComparedNetwork(
         model=config.model,
         coding=Coding(config.timesteps, config.levels, theta),
         width=config.width,
@@ -104,7 +103,7 @@ def _first(split, count: int) -> torch.Tensor:
     return model_input(torch.stack([split[i][0] for i in range(min(count, len(split)))]))
 
 
-def build(network: Network, num_classes: int, in_channels: int, seed: int) -> nn.Module:
+def build(network: ComparedNetwork, num_classes: int, in_channels: int, seed: int) -> nn.Module:
     """The network's model with its weights (trained, or drawn from ``seed``)."""
     seed_everything(seed)  # untrained networks of one comparison share their initial weights
     model = build_model(
@@ -129,7 +128,7 @@ def build(network: Network, num_classes: int, in_channels: int, seed: int) -> nn
 
 
 def compare_energy(
-    networks: list[Network],
+    networks: list[ComparedNetwork],
     *,
     samples: int = 64,
     calibration_samples: int = 256,
@@ -158,15 +157,15 @@ def compare_energy(
         )
         model = build(network, data.num_classes, data.in_channels, seed).to(device)
         test = _first(data.test, samples).to(device)
-        if network.state is None:
-            calibrate_batch_norm(model, _first(data.train, calibration_samples).to(device))
-        model.eval()
+        untrained = network.state is None
+        calibration = _first(data.train, calibration_samples).to(device) if untrained else None
+        monitor = measure_activity(model, test, calibrate_on=calibration)
         if not rows:
             ann = estimate_energy(model, None, input_shape=tuple(test.shape[-3:]), preset=preset)
             rows.append(EnergyRow(f"ANN with the layers of {network.model}", ann))
         report = estimate_energy(
             model,
-            record_activity(model, test),
+            monitor,
             preset=preset,
             multilevel_cost=multilevel_cost,
             input_spikes=network.dataset in EVENT_DATASETS,
@@ -182,8 +181,8 @@ def untrained_networks(
     dataset: str = "digits",
     own: Coding | None = None,
     calibration_samples: int = 256,
-) -> list[Network]:
+) -> list[ComparedNetwork]:
     """``model`` untrained at its own coding (first) and at the binary and multi-level codings."""
     source = f"untrained, batch norm calibrated on {calibration_samples} training images"
     codings = [own or MULTILEVEL] + [c for c in (BINARY, MULTILEVEL) if c != (own or MULTILEVEL)]
-    return [Network(model, coding, width, dataset, source=source) for coding in codings]
+    return [ComparedNetwork(model, coding, width, dataset, source=source) for coding in codings]

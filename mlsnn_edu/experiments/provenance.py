@@ -30,7 +30,7 @@ def library_is_committed() -> bool:
     return git("status", "--porcelain", "--untracked-files=no", "--", str(PACKAGE)) == ""
 
 
-def provenance(command: list[str], device: torch.device | str = "cpu") -> dict:
+def record_provenance(command: list[str], device: torch.device | str = "cpu") -> dict:
     """Command, commit, whether the library had uncommitted changes, versions, device, threads, date."""
     device = torch.device(device)
     return {

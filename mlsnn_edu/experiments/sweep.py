@@ -24,11 +24,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
-from mlsnn_edu.energy import MULTILEVEL_COSTS, estimate_energy
-from mlsnn_edu.experiments.provenance import provenance
+from mlsnn_edu.energy import MULTILEVEL_COSTS, estimate_energy, measure_activity
+from mlsnn_edu.experiments.provenance import record_provenance
 from mlsnn_edu.experiments.results import (
     ANN,
     COMMITTED_RESULTS,
@@ -44,7 +43,6 @@ from mlsnn_edu.experiments.results import (
     sparse,
 )
 from mlsnn_edu.files import write_atomically
-from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.settings import resolve_device
 from mlsnn_edu.training import CheckpointError, TrainConfig, Trainer
 
@@ -217,9 +215,9 @@ def train_run(
     try:
         history = trainer.fit()
         measured_from = time.perf_counter()
-        test_images = torch.cat([x for x, _ in trainer.test_loader]).to(trainer.device)
-        trainer.model.eval()
-        monitor = record_activity(trainer.model, test_images, autocast_dtype=trainer.autocast_dtype)
+        monitor = measure_activity(
+            trainer.model, trainer.test_loader, autocast_dtype=trainer.autocast_dtype
+        )
         energy = {
             cost: _rounded(
                 estimate_energy(
@@ -276,7 +274,7 @@ def run_sweep(
     the sweep refuses to start unless ``allow_uncommitted``.
     """
     runs = list(dict.fromkeys(runs))
-    origin = provenance(command or ["python"], resolve_device(device))
+    origin = record_provenance(command or ["python"], resolve_device(device))
     if origin["uncommitted_changes"] and not allow_uncommitted:
         raise ResultsError(
             "the library has uncommitted changes: commit them first, so the results record the "
