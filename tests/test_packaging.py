@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import pytest
 import yaml
+
+from mlsnn_edu.experiments import COMMITTED_RESULTS
 
 try:
     import tomllib
@@ -83,3 +88,52 @@ def test_the_lock_pins_every_dependency_and_the_set_up_uses_it() -> None:
             continue  # a back-port the lock's Python does not need
         assert pins.get(requirement_name(requirement)), f"{requirement} is not pinned"
     assert "-c requirements-lock.txt" in (ROOT / "tools" / "setup-env.sh").read_text()
+
+
+@pytest.mark.slow
+def test_an_installed_copy_finds_the_committed_results(tmp_path: Path) -> None:
+    """The route a student's ``pip install`` takes: the wheel carries every package and the runs.
+
+    The wheel is built from this checkout and unpacked; the library is then
+    imported from the unpacked copy, in a folder with no checkout around it,
+    and reads the committed sweep from its package data.
+    """
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path / "wheel"),
+            str(ROOT),
+        ],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = (tmp_path / "wheel").glob("mlsnn_edu-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        archive.extractall(tmp_path / "installed")
+    assert any(n.startswith("mlsnn_edu/committed_results/sweep/") for n in names)
+    assert "mlsnn_edu/experiments/__init__.py" in names
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    script = (
+        "import mlsnn_edu, mlsnn_edu.experiments as e; "
+        "print(mlsnn_edu.__file__); print(len(e.load_runs()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=elsewhere,
+        env={**os.environ, "PYTHONPATH": str(tmp_path / "installed")},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    assert out[0].startswith(str(tmp_path / "installed"))
+    assert int(out[1]) == len(list(COMMITTED_RESULTS.glob("*.json"))) > 0
