@@ -177,8 +177,9 @@ for block in range(6):
 # %% [markdown]
 # The SEW mean grows by the branch's mean at every block (a linear pile-up,
 # exactly as the bound says), and the share of values no neuron could emit
-# grows with it. The barrier's output stays in $[0, N]$: its mean creeps up
-# too, since the spikes it lets through accumulate, but it can never exceed N.
+# grows with it. The barrier's output stays in $[0, N]$, yet its mean grows
+# almost as fast as SEW's: a barrier removes only the part of a sum above N,
+# and in these six blocks few sums get there (the "above N" column).
 # In this toy the branches are independent of their input; in a network they
 # are not, and training changes everything. So we measure.
 #
