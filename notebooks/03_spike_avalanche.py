@@ -365,7 +365,8 @@ print("Sparse / SEW [T=1, N=4], trained: mean [95 % interval], n seeds")
 for width in sorted({run.width for run in runs if run.network == SPARSE_N4}):
     print(f"width {width}")
     for name, measure in ACTIVITY_MEASURES.items():
-        print(f"  {name:<20} {activity_ratio(runs, width, measure).describe()}")
+        found = activity_ratio(runs, width, measure).describe(accuracies=True)
+        print(f"  {name:<20} {found}")
 sum1_mass = activity_ratio(runs, MAIN_WIDTH, ACTIVITY_MEASURES["mass at sum1"])
 all_events = activity_ratio(runs, MAIN_WIDTH, ACTIVITY_MEASURES["events, all layers"])
 ceiling = mean_interval([100 * v for v in clipping_ceiling(runs, MAIN_WIDTH)])

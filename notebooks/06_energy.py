@@ -419,7 +419,8 @@ for cost in MULTILEVEL_COSTS:
     print(f"binary / multi-level VGG16, {cost:<12} {vgg_rows[cost].describe()}")
 for cost in MULTILEVEL_COSTS:
     sparse_rows[cost] = energy_ratio(runs, SPARSE_N4, SEW_N4, MAIN_WIDTH, cost)
-    print(f"Sparse / SEW ResNet18, {cost:<12} {sparse_rows[cost].describe()}")
+    found = sparse_rows[cost].describe(accuracies=True)
+    print(f"Sparse / SEW ResNet18, {cost:<12} {found}")
 binary_accuracy, multi_accuracy = vgg_rows["accumulate"].accuracies
 print(f"accuracy: VGG16 binary {binary_accuracy:.1f} %, multi {multi_accuracy:.1f} %")
 for cost in MULTILEVEL_COSTS:

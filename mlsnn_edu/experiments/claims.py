@@ -85,11 +85,15 @@ class Comparison:
     accuracies: tuple[float, float]  # mean final accuracy (%) of the two compared networks
     seeds: int  # pairs trained (before the gate)
 
-    def describe(self, unit: str = "") -> str:
+    def describe(self, unit: str = "", *, accuracies: bool = False) -> str:
+        """``mean [low, high], n=...``; with ``accuracies``, the two networks' accuracies too."""
         if self.interval is None:
             return f"too few gated pairs ({len(self.values)} of {self.seeds})"
         i = self.interval
-        return f"{i.mean:.2f}{unit} [{i.low:.2f}, {i.high:.2f}], n={i.n}"
+        text = f"{i.mean:.2f}{unit} [{i.low:.2f}, {i.high:.2f}], n={i.n}"
+        if accuracies:
+            text += f" (accuracy {self.accuracies[0]:.1f} % vs {self.accuracies[1]:.1f} %)"
+        return text
 
 
 def compare(
