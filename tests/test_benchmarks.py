@@ -2,7 +2,9 @@
 
 These are smoke tests, not timed tests: the numbers are never checked, only that
 each script runs from a fresh process and reports what the book's Performance
-appendix reads.
+appendix reads. The scripts the selected tests need are started together, each
+with one thread, when the first of them runs (their start-up, mostly imports,
+is most of their time), and each test waits for its own.
 """
 
 from __future__ import annotations
@@ -10,24 +12,76 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
+# test -> the script it checks and that script's extra arguments
+RUNS = {
+    "test_neuron_op_reports_every_contender": ("neuron_op.py", "--levels", "2", "8"),
+    "test_train_step_reports_ratios_to_the_ann": (
+        "train_step.py",
+        "--contenders",
+        "ann",
+        "sparse",
+        "snntorch_binary",
+    ),
+    "test_gpu_epoch_runs_on_a_cpu": ("gpu_epoch.py", "--variants", "sparse", "ann"),
+    "test_book_build_measures_a_stand_in_chapter": ("book_build.py",),
+}
 
 
-def run_benchmark(script: str, out: Path, *extra: str) -> dict:
-    command = [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(out), *extra]
-    subprocess.run(command, check=True, capture_output=True, text=True, timeout=600)
-    name = script.replace(".py", ".json")
-    return json.loads((out / name).read_text())
+class Run:
+    """One benchmark script running in its own process, its output in files."""
+
+    def __init__(self, script: str, extra: tuple[str, ...], out: Path) -> None:
+        self.script, self.out = script, out
+        command = [sys.executable, str(BENCHMARKS / script), "--quick", "--out", str(out)]
+        command += [*extra, "--threads", "1"]
+        self.log = (out / "output.txt").open("w")
+        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def report(self) -> dict:
+        """Wait for the script; its JSON report."""
+        code = self.process.wait(timeout=600)
+        self.log.close()
+        assert code == 0, (self.out / "output.txt").read_text()
+        return json.loads((self.out / self.script.replace(".py", ".json")).read_text())
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def runs(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[str, Run]]:
+    """The runs of every selected test of this module, started at once."""
+    selected = {
+        item.originalname
+        for item in request.session.items
+        if item.path == Path(__file__) and item.originalname in RUNS
+    }
+    started = {
+        test: Run(RUNS[test][0], RUNS[test][1:], tmp_path_factory.mktemp("benchmark"))
+        for test in sorted(selected)
+    }
+    yield started
+    for run in started.values():
+        run.stop()
+
+
+def run_benchmark(runs: dict[str, Run], request: pytest.FixtureRequest) -> dict:
+    return runs[request.node.originalname].report()
 
 
 @pytest.mark.slow
-def test_neuron_op_reports_every_contender(tmp_path: Path) -> None:
-    report = run_benchmark("neuron_op.py", tmp_path, "--levels", "2", "8")
+def test_neuron_op_reports_every_contender(runs, request) -> None:
+    report = run_benchmark(runs, request)
     assert report["environment"]["threads"] >= 1 and report["environment"]["torch"]
     for levels in ("2", "8"):
         contenders = report["results"][levels]
@@ -39,10 +93,8 @@ def test_neuron_op_reports_every_contender(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_train_step_reports_ratios_to_the_ann(tmp_path: Path) -> None:
-    report = run_benchmark(
-        "train_step.py", tmp_path, "--contenders", "ann", "sparse", "snntorch_binary"
-    )
+def test_train_step_reports_ratios_to_the_ann(runs, request) -> None:
+    report = run_benchmark(runs, request)
     (width,) = report["results"]
     sparse = report["results"][width]["sparse"]
     assert sparse["images_per_s"] > 0
@@ -51,15 +103,15 @@ def test_train_step_reports_ratios_to_the_ann(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_gpu_epoch_runs_on_a_cpu(tmp_path: Path) -> None:
-    report = run_benchmark("gpu_epoch.py", tmp_path, "--variants", "sparse", "ann")
+def test_gpu_epoch_runs_on_a_cpu(runs, request) -> None:
+    report = run_benchmark(runs, request)
     assert report["results"]["sparse"]["images_per_s"] > 0
     assert report["results"]["sparse"]["images_per_s_ratio_to_ann"] > 0
 
 
 @pytest.mark.slow
-def test_book_build_measures_a_stand_in_chapter(tmp_path: Path) -> None:
-    report = run_benchmark("book_build.py", tmp_path)
+def test_book_build_measures_a_stand_in_chapter(runs, request) -> None:
+    report = run_benchmark(runs, request)
     assert report["failed"] == 0
     (chapter,) = report["results"].values()
     assert chapter["execute_s"] > 0 and chapter["kernel_peak_mb"] > 0
