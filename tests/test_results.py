@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 from mlsnn_edu.experiments import results as R
-from mlsnn_edu.experiments.sweep import PAPER_RECIPE, code_fingerprint, cpu_sweep, run_path
+from mlsnn_edu.experiments.sweep import (
+    PAPER_RECIPE,
+    code_fingerprint,
+    cpu_sweep,
+    recipe_for,
+    run_path,
+)
 
 # --- the verdict rule, on constructed intervals -----------------------------------------------
 
@@ -205,7 +211,7 @@ def test_the_committed_sweep_is_the_cpu_sweep_trained_by_this_code() -> None:
     wanted = {run_path(Path("."), run).name for run in cpu_sweep()}
     assert wanted <= set(by_path), sorted(wanted - set(by_path))
     for run in COMMITTED:
-        assert run.recipe == asdict(PAPER_RECIPE) or run.width == 64, run.path
+        assert run.recipe == asdict(recipe_for(run.network, PAPER_RECIPE)) or run.width == 64
         assert run.code == code_fingerprint(), f"{run.path} came from other training code"
         assert not run.provenance["uncommitted_changes"], run.path
         assert len(run.epochs) == run.recipe["epochs"]

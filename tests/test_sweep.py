@@ -10,7 +10,13 @@ import pytest
 
 from mlsnn_edu import cli
 from mlsnn_edu.experiments import provenance, sweep
-from mlsnn_edu.experiments.results import SEW_N4, SPARSE_N4, ResultsError, load_runs
+from mlsnn_edu.experiments.results import (
+    SEW_N4,
+    SPARSE_N4,
+    VGG_BINARY,
+    ResultsError,
+    load_runs,
+)
 
 
 def test_the_cpu_sweep_runs_each_network_once_main_comparison_first() -> None:
@@ -86,3 +92,10 @@ def test_a_broken_run_file_is_trained_again_not_trusted(tmp_path: Path) -> None:
 def test_seeds_without_widths_is_a_clear_error(capsys) -> None:
     assert cli.main(["reproduce", "--sweep", "--seeds", "0"]) != 0
     assert "--seeds needs --widths" in capsys.readouterr().err
+
+
+def test_vgg16_trains_longer_under_a_name_of_its_own() -> None:
+    long = sweep.recipe_for(VGG_BINARY, sweep.PAPER_RECIPE)
+    assert long.epochs == 2 * sweep.PAPER_RECIPE.epochs and long.name == "paper-sgd-vgg"
+    assert (long.optimizer, long.lr) == ("sgd", 0.08)
+    assert sweep.recipe_for(SEW_N4, sweep.PAPER_RECIPE) is sweep.PAPER_RECIPE
