@@ -1,14 +1,17 @@
-"""Every figure of the book and the command line, one function each.
+"""The data figures the book and the command line share, one function each.
 
 Each function takes an optional ``ax`` so a chapter can place figures side by
 side; without one it makes a new figure. Titles and axis labels are always
-set. The functions draw what the library measured; they compute nothing
-themselves:
+set. The functions draw what the library measured or reads from the
+committed runs; they compute nothing themselves. (Concept diagrams live in
+:mod:`mlsnn_edu.diagrams`; a chapter that lays out a one-off comparison draws
+it with matplotlib around these functions.)
 
 * neurons: :func:`plot_membrane_trace`, :func:`plot_staircase_and_surrogate`,
   :func:`plot_quantizer`;
 * activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
-  :func:`plot_history`, :func:`plot_interval` (runs of several seeds), :func:`width_axis`;
+  :func:`plot_history`, :func:`plot_interval` (runs of several seeds), :func:`width_axis`,
+  :func:`plot_barrier_ratios` (the committed sweep's Sparse / SEW comparison);
 * energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
 """
 

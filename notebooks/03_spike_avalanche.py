@@ -100,9 +100,8 @@ if FULL:
     DATASET, WIDTH, EPOCHS, BATCH, PROBE = "cifar10", 64, 30, 128, 512
 else:
     DATASET, WIDTH, EPOCHS, BATCH, PROBE = "digits", 16, 3, 32, 128
-    torch.set_num_threads(
-        1
-    )  # small layers: one thread is faster than two sharing a CPU
+    # small layers: one thread is faster than two sharing a CPU
+    torch.set_num_threads(1)
 LEVELS, TIMESTEPS = 4, 1  # the paper's multi-level setting [T=1, N=4]
 DEVICE = default_device()
 data = build_datasets(DATASET)
