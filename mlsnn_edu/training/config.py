@@ -4,23 +4,34 @@ Every field is checked when a config is built, so a typo or a wrong type fails
 at once with the field's name and what it accepts, never after an epoch.
 Numbers may be written any way Python reads them (``lr=1e-3``, ``lr: 1e-3`` in
 YAML, where YAML itself would read a string); ``true``/``false`` are not
-numbers.
+numbers. A Python caller may pass what it has at hand: NumPy integers and
+floats, ``pathlib.Path`` folders. A config changed after it was built is checked
+again by :meth:`TrainConfig.check` (the trainer calls it).
+
+YAML files are read with aliases refused (``*name``, which lets a 500-byte file
+expand to gigabytes, the "billion laughs") and at most :data:`MAX_CONFIG_BYTES`
+long; a config is a few lines and never needs either.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import operator
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from mlsnn_edu.checks import check_choice, check_levels, check_positive_int, check_timesteps
 
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
+#: The largest config file read (a config is a few hundred bytes).
+MAX_CONFIG_BYTES = 1 << 20
 
 
 class ConfigError(ValueError):
@@ -73,6 +84,13 @@ class TrainConfig:
     assumptions: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> TrainConfig:
+        """Check (and normalise) every field; raises :class:`ConfigError` naming the first bad one."""
+        for name in ("out_dir", "data_root"):
+            if isinstance(getattr(self, name), os.PathLike):
+                setattr(self, name, os.fspath(getattr(self, name)))
         for name in (
             "model",
             "dataset",
@@ -112,9 +130,10 @@ class TrainConfig:
             raise ConfigError(
                 f"model_options must be a mapping such as {{theta: 0.5}}, got {self.model_options!r}"
             )
-        self.model_options = dict(self.model_options)
+        self.model_options = {str(k): _plain(v) for k, v in self.model_options.items()}
         if not isinstance(self.assumptions, list):
             raise ConfigError(f"assumptions must be a list of sentences, got {self.assumptions!r}")
+        return self
 
     @classmethod
     def from_dict(cls, values: object) -> TrainConfig:
@@ -142,15 +161,23 @@ class TrainConfig:
         return asdict(self)
 
 
-def read_yaml(path: str | Path) -> dict:
-    """The mapping a YAML config file holds; a clear :class:`ConfigError` for anything else."""
+def read_yaml(path: str | Path, name: str = "--config") -> dict:
+    """The mapping a YAML config file holds; a clear :class:`ConfigError` for anything else.
+
+    ``name`` is how the message calls the file (the option that gave it).
+    """
     path = Path(path)
     if path.is_dir():
-        raise ConfigError(f"--config {path} is a folder: give a YAML file, e.g. configs/*.yaml")
+        raise ConfigError(f"{name} {path} is a folder: give a YAML file, e.g. configs/*.yaml")
     if not path.is_file():
-        raise ConfigError(f"--config {path} does not exist")
+        raise ConfigError(f"{name} {path} does not exist")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{name} {path} is {path.stat().st_size:,} bytes; a config is a few lines "
+            f"(at most {MAX_CONFIG_BYTES:,} bytes are read): give the right file"
+        )
     try:
-        values = yaml.safe_load(path.read_text(encoding="utf-8"))
+        values = safe_yaml(path.read_text(encoding="utf-8"), f"{name} {path}")
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
@@ -181,10 +208,35 @@ def apply_overrides(values: dict, overrides: Iterable[str]) -> dict:
             if not isinstance(target, dict):
                 raise ConfigError(f"override {item!r}: {parent} is not a mapping")
         try:
-            target[leaf] = yaml.safe_load(text) if text.strip() else ""
+            target[leaf] = safe_yaml(text, f"override {item!r}") if text.strip() else ""
         except yaml.YAMLError:
             target[leaf] = text
     return values
+
+
+def safe_yaml(text: str, where: str) -> object:
+    """``yaml.safe_load(text)``, refusing aliases before anything is built from them.
+
+    The parser's events are read first, which costs time linear in ``text``;
+    an alias among them (``*name``) is refused with its line, so a "billion
+    laughs" file never expands. (An alias to no anchor is YAML's own error.)
+    """
+    anchors = set()
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if getattr(event, "anchor", None) and not isinstance(event, yaml.AliasEvent):
+            anchors.add(event.anchor)
+        elif isinstance(event, yaml.AliasEvent) and event.anchor in anchors:
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise ConfigError(
+                f"{where}: line {line} uses the YAML alias *{event.anchor}; aliases are not "
+                "accepted in configs: write the value out in full"
+            )
+    return yaml.safe_load(text)
+
+
+def _plain(value: object) -> object:
+    """NumPy scalars as the Python numbers they hold (a checkpoint stores plain data only)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_text(config: TrainConfig, name: str) -> None:
@@ -194,9 +246,17 @@ def _check_text(config: TrainConfig, name: str) -> None:
 
 
 def _integer(value: object, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    """Any integral value (``int``, ``numpy.int64``...) >= ``minimum``, as an ``int``."""
+    wanted = f"{name} must be an integer >= {minimum}, got {value!r}"
+    if isinstance(value, bool):
+        raise ConfigError(wanted)
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ConfigError(wanted) from None
+    if number < minimum:
+        raise ConfigError(wanted)
+    return number
 
 
 def _number(
