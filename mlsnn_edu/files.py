@@ -6,6 +6,9 @@ file intact. The temporary file is created like any ``open(path, "w")`` would
 create it, so the result is readable by others when the umask says so
 (``tempfile.mkstemp`` would make every file 0600), and it is flushed to disk
 before the rename, so even a power cut leaves the old file or the new one.
+Nothing is written through a symbolic link: the temporary file is created with
+``O_EXCL | O_NOFOLLOW``, and the rename replaces a link at the target instead of
+following it. :func:`refuse_links` checks the folders below an output root too.
 
 :func:`check_output_dir` and :func:`check_output_file` look at an output path
 *before* any long work starts, and name what is wrong with it.
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
+#: How a temporary file is created: a new file, never an existing one or a link's target.
+NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
 
 
 def write_atomically(path: str | Path, content: str | bytes | Callable[[Path], None]) -> Path:
@@ -29,11 +34,11 @@ def write_atomically(path: str | Path, content: str | bytes | Callable[[Path], N
     temporary = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.tmp{path.suffix}")
     try:
         if callable(content):
-            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            os.close(os.open(temporary, NEW_FILE_FLAGS, 0o666))
             content(temporary)
         else:
             data = content.encode("utf-8") if isinstance(content, str) else content
-            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            descriptor = os.open(temporary, NEW_FILE_FLAGS, 0o666)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
         _flush_to_disk(temporary)  # a power cut after the rename must not leave it empty
@@ -112,3 +117,24 @@ def check_output_file(path: str | Path, name: str, suffixes: tuple[str, ...] = (
     if target.exists() and not os.access(target, os.W_OK):
         raise ValueError(f"{name} {target} exists and cannot be overwritten")
     return target
+
+
+def refuse_links(path: str | Path, name: str, *, below: str | Path | None = None) -> Path:
+    """Raise ``ValueError`` when ``path``, or a folder between ``below`` and it, is a symbolic link.
+
+    A link in an output folder would send a write anywhere on disk: the writers
+    of this library refuse it and name it, rather than follow it or replace it.
+    """
+    path = Path(path)
+    root = Path(below) if below is not None else path
+    checked = [path]
+    if below is not None:
+        relative = path.relative_to(root)
+        checked = [root / Path(*relative.parts[: i + 1]) for i in range(len(relative.parts))]
+    for candidate in checked:
+        if candidate.is_symlink():
+            raise ValueError(
+                f"{name}: {candidate} is a symbolic link (to {os.readlink(candidate)}); "
+                "nothing is written through links: remove it, or choose another folder"
+            )
+    return path
