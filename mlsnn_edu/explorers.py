@@ -18,6 +18,7 @@ import html
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -464,10 +465,29 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve_explorer(name: str, port: int, open_browser: bool = False) -> int:
-    """Serve explorer ``name`` with Voilà until Ctrl+C (or SIGTERM); return Voilà's exit status."""
+def check_port_free(port: int, host: str = "127.0.0.1") -> int:
+    """Raise ``ValueError`` naming ``--port`` unless ``port`` is in range and free on ``host``.
+
+    Binding a socket (without listening) is what Voilà will do next: a port
+    another server holds fails here, before "serving" is printed.
+    """
     if not 1 <= port <= 65535:
         raise ValueError(f"--port must be in [1, 65535], got {port}")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Voila's server does
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ValueError(
+                f"--port {port}: {host}:{port} is not available ({error.strerror or error}); "
+                "another server may be using it: choose another port with --port N"
+            ) from None
+    return port
+
+
+def serve_explorer(name: str, port: int, open_browser: bool = False) -> int:
+    """Serve explorer ``name`` with Voilà until Ctrl+C (or SIGTERM); return Voilà's exit status."""
+    check_port_free(port)
     signal.signal(signal.SIGTERM, _interrupt)  # stop Voilà and clean up on `kill` too
     with tempfile.TemporaryDirectory(prefix="mlsnn-edu-explore-") as folder:
         notebook = write_explorer_notebook(name, Path(folder) / f"{name}.ipynb")

@@ -1,8 +1,8 @@
 """Run-wide settings: quick mode versus paper scale, and seeding.
 
 Quick mode (the default) runs every chapter on a 2-core laptop CPU with no
-network, on the embedded digits data. ``MLSNN_EDU_FULL=1`` switches chapters to
-paper scale (real datasets, full-width networks, a GPU when present).
+network, on the embedded digits data. ``MLSNN_EDU_FULL=1`` (or ``true``) switches
+chapters to paper scale (real datasets, full-width networks, a GPU when present).
 """
 
 from __future__ import annotations
@@ -14,11 +14,27 @@ import numpy as np
 import torch
 
 FULL_SCALE_VARIABLE = "MLSNN_EDU_FULL"
+#: How ``MLSNN_EDU_FULL`` may be spelled (case does not matter); unset or empty is quick mode.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
 def full_scale() -> bool:
-    """True when ``MLSNN_EDU_FULL=1``: run at paper scale instead of quick mode."""
-    return os.environ.get(FULL_SCALE_VARIABLE, "0").strip() == "1"
+    """True when ``MLSNN_EDU_FULL`` is ``1`` (or ``true``, ``yes``, ``on``): paper scale.
+
+    ``0``, ``false``, ``no``, ``off``, empty or unset mean quick mode; any other
+    value raises ``ValueError`` naming the variable, rather than silently
+    choosing one of the two.
+    """
+    text = os.environ.get(FULL_SCALE_VARIABLE, "").strip().lower()
+    if text in TRUE_WORDS:
+        return True
+    if text in FALSE_WORDS:
+        return False
+    raise ValueError(
+        f"{FULL_SCALE_VARIABLE}={os.environ[FULL_SCALE_VARIABLE]!r} is neither on "
+        f"({', '.join(TRUE_WORDS)}) nor off ({', '.join(w for w in FALSE_WORDS if w)}, or unset)"
+    )
 
 
 def default_device() -> torch.device:

@@ -12,7 +12,11 @@ with P parameters (weights, gradients and two optimizer buffers), A activation
 values per sample and timestep (kept for the backward pass, about three tensors
 per layer with the surrogate's), B the batch per process and T the timesteps.
 This is a rough estimate, meant to stop ``width=100000`` or ``timesteps=100000``
-with advice instead of a crash an hour later, not to plan a tight fit.
+with advice instead of a crash an hour later, not to plan a tight fit. The
+sample is run in eval mode (batch norm cannot take training statistics of one
+value per channel), at the dataset's own size: ``resolution`` for event data,
+32x32 for the images. An input too small for the network's pooling is refused
+here, with the smallest size that works.
 """
 
 from __future__ import annotations
@@ -22,13 +26,20 @@ import os
 import torch
 from torch import nn
 
-from mlsnn_edu.data import DATASET_SHAPES
+from mlsnn_edu.data import DATASET_SHAPES, EVENT_DATASETS
 from mlsnn_edu.models import build_model
 from mlsnn_edu.training.config import ConfigError, TrainConfig
 
 BYTES_PER_VALUE = 4
 COPIES_PER_PARAMETER = 4
 COPIES_PER_ACTIVATION = 3
+#: The side of the image datasets' inputs (digits and CIFAR); event data use ``resolution``.
+IMAGE_SIDE = 32
+
+
+def input_side(config: TrainConfig) -> int:
+    """The height and width of one input of ``config``'s dataset."""
+    return config.resolution if config.dataset in EVENT_DATASETS else IMAGE_SIDE
 
 
 def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
@@ -53,9 +64,15 @@ def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
             activations += output.numel()
 
     handles = [module.register_forward_hook(count) for module in model.modules()]
+    side = input_side(config)
     try:
         with torch.no_grad():
-            model(torch.empty(1, in_channels, config.resolution, config.resolution, device="meta"))
+            model.eval()(torch.empty(1, in_channels, side, side, device="meta"))
+    except RuntimeError as error:
+        raise ConfigError(
+            f"resolution={side} is too small for {config.model} ({_first_line(error)}); "
+            f"use resolution={smallest_side(config)} or more"
+        ) from None
     finally:
         for handle in handles:
             handle.remove()
@@ -64,6 +81,34 @@ def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
         + COPIES_PER_ACTIVATION * activations * batch_per_process * config.timesteps
     )
     return BYTES_PER_VALUE * values
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
+
+
+def smallest_side(config: TrainConfig, largest: int = 256) -> int:
+    """The smallest input side (a power of two) ``config``'s network accepts."""
+    num_classes, in_channels = DATASET_SHAPES.get(config.dataset, (10, 3))
+    with torch.device("meta"):
+        model = build_model(
+            config.model,
+            num_classes=num_classes,
+            timesteps=1,
+            levels=config.levels,
+            width=1,
+            in_channels=in_channels,
+            **config.model_options,
+        ).eval()
+    side = 1
+    while side < largest:
+        try:
+            with torch.no_grad():
+                model(torch.empty(1, in_channels, side, side, device="meta"))
+            return side
+        except RuntimeError:
+            side *= 2
+    return largest
 
 
 def available_memory_bytes(device: torch.device) -> int | None:
