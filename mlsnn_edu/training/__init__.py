@@ -10,7 +10,14 @@
 from mlsnn_edu.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mlsnn_edu.training.config import ConfigError, TrainConfig, apply_overrides
 from mlsnn_edu.training.loop import EpochStats, NonFiniteError, evaluate, train_epoch
-from mlsnn_edu.training.trainer import Trainer, build_network, cosine_lr, fit, load_trained
+from mlsnn_edu.training.trainer import (
+    Trainer,
+    build_network,
+    cosine_lr,
+    fit,
+    load_trained,
+    load_weights,
+)
 
 __all__ = [
     "CheckpointError",
@@ -26,6 +33,7 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "load_trained",
+    "load_weights",
     "save_checkpoint",
     "train_epoch",
 ]

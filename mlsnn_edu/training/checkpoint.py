@@ -6,20 +6,33 @@ generator's state and the history. It is written atomically (a run killed
 while writing leaves the previous checkpoint intact) and read with
 ``torch.load(weights_only=True)``, which refuses any pickled object that could
 run code.
+
+A checkpoint also records the architecture of its network
+(:func:`architecture_of`): the model's name, T, N, width, options, classes and
+input channels, and a digest of its layers (:func:`structure_digest`). Loading
+checks it, so the weights of a Sparse-ResNet18 never load into a SEW-ResNet18,
+whose parameters have the same names and shapes. Checkpoints written before
+this entry existed load without that check. It also records ``resumes``: each
+time a run was resumed with changed settings, after which epoch and what changed.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
+import math
 import os
 import random
 import socket
+import stat
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 
 from mlsnn_edu.files import write_atomically
 
@@ -47,6 +60,21 @@ CHECKPOINT_ENTRIES = {
     "scheduler": (dict, "a mapping"),
     "rng": (dict, "a mapping"),
     "history": (list, "a list"),
+}
+#: The config fields an architecture record repeats (with num_classes, in_channels, structure).
+ARCHITECTURE_FIELDS = ("model", "timesteps", "levels", "width", "model_options")
+#: The settings of a spiking neuron that a structure digest includes.
+NEURON_SETTINGS = ("timesteps", "levels", "theta", "surrogate", "alpha", "ste_mask")
+#: What every epoch record of a history holds, and the type of each value.
+HISTORY_FIELDS = {
+    "epoch": int,
+    "train_loss": float,
+    "train_accuracy": float,
+    "test_loss": float,
+    "test_accuracy": float,
+    "lr": float,
+    "seconds": float,
+    "activity": Mapping,
 }
 
 
@@ -80,10 +108,28 @@ def set_rng_state(state: dict) -> None:
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:
-    """Write ``payload`` atomically to ``path``, tagged with :data:`CHECKPOINT_FORMAT`."""
-    write_atomically(
-        path, lambda temporary: torch.save({"format": CHECKPOINT_FORMAT, **payload}, temporary)
-    )
+    """Write ``payload`` atomically to ``path``, tagged with :data:`CHECKPOINT_FORMAT`.
+
+    A write that fails (a full disk, a quota, a vanished folder) raises a
+    :class:`CheckpointError` that says so; the previous checkpoint at ``path``
+    is left exactly as it was.
+    """
+    path = Path(path)
+    try:
+        write_atomically(
+            path, lambda temporary: torch.save({"format": CHECKPOINT_FORMAT, **payload}, temporary)
+        )
+    except (OSError, RuntimeError) as error:
+        reason = getattr(error, "strerror", None) or _first_line(error)
+        raise CheckpointError(
+            f"{path} could not be written ({reason}); the previous checkpoint there, if any, "
+            "is unchanged. Free some disk space (or fix the folder) and run again to resume"
+        ) from None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:200] if text else type(error).__name__
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -117,12 +163,163 @@ def load_checkpoint(path: str | Path) -> dict:
             f"{path} is not an mlsnn-edu checkpoint (expected format {CHECKPOINT_FORMAT!r})"
         )
     for entry, (kind, described) in CHECKPOINT_ENTRIES.items():
-        if not isinstance(payload.get(entry), kind):
+        if not isinstance(payload.get(entry), kind) or isinstance(payload.get(entry), bool):
             found = "missing" if entry not in payload else f"a {type(payload[entry]).__name__}"
             raise CheckpointError(
                 f"{path} is damaged: its {entry!r} entry should be {described}, but is {found}"
             )
+    if "architecture" in payload:
+        _check_recorded_architecture(payload, path)
     return payload
+
+
+# --- the architecture a checkpoint records ----------------------------------------------------
+
+
+def structure_digest(model: nn.Module) -> str:
+    """A digest of every module's name and type, and of each neuron's settings.
+
+    Equal for equal architectures. Only names, class names and the neurons'
+    :data:`NEURON_SETTINGS` go in (not PyTorch's printed form of its own layers,
+    which changes between versions); parameter shapes are checked on loading.
+    """
+    lines = []
+    for name, module in model.named_modules():
+        settings = {key: getattr(module, key) for key in NEURON_SETTINGS if hasattr(module, key)}
+        lines.append(f"{name}:{type(module).__name__}:{sorted(settings.items())}")
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+
+
+def architecture_of(model: nn.Module, config: dict, num_classes: int, in_channels: int) -> dict:
+    """What a checkpoint records of its network (see the module's docstring)."""
+    return {
+        **{name: config[name] for name in ARCHITECTURE_FIELDS},
+        "num_classes": num_classes,
+        "in_channels": in_channels,
+        "structure": structure_digest(model),
+    }
+
+
+def describe_architecture(architecture: Mapping) -> str:
+    """``"sparse_resnet18 [T=1, N=4, width 8]"``, from a record or a config."""
+    return (
+        f"{architecture.get('model')} [T={architecture.get('timesteps')}, "
+        f"N={architecture.get('levels')}, width {architecture.get('width')}]"
+    )
+
+
+def _check_recorded_architecture(payload: dict, path: Path) -> None:
+    """The recorded architecture must be a mapping that agrees with the saved config."""
+    recorded, config = payload["architecture"], payload["config"]
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("structure"), str):
+        raise CheckpointError(
+            f"{path} is damaged: its 'architecture' entry should be a mapping with a "
+            f"'structure' digest, but is {recorded!r:.80}"
+        )
+    differing = [n for n in ARCHITECTURE_FIELDS if recorded.get(n) != config.get(n)]
+    if differing:
+        details = ", ".join(
+            f"{n}: {recorded.get(n)!r} saved, {config.get(n)!r} in its config" for n in differing
+        )
+        raise CheckpointError(
+            f"{path}: its weights belong to {describe_architecture(recorded)}, but its config "
+            f"was changed ({details}); restore the config, or train the new network from scratch"
+        )
+
+
+def check_architecture(payload: dict, model: nn.Module, path: Path) -> None:
+    """Refuse to load ``payload``'s weights into ``model`` unless it is the recorded network."""
+    recorded = payload.get("architecture")
+    if recorded is None:
+        return  # written before architectures were recorded: only names and shapes are checked
+    if recorded["structure"] != structure_digest(model):
+        raise CheckpointError(
+            f"{path} holds the weights of {describe_architecture(recorded)} (options "
+            f"{recorded.get('model_options')}), and this {type(model).__name__} is built "
+            "differently (another model, T, N, width or option): build the network the "
+            "checkpoint records, e.g. with mlsnn_edu.training.load_trained"
+        )
+
+
+def non_finite_entries(state: Mapping[str, torch.Tensor]) -> list[str]:
+    """Names of the floating-point tensors of ``state`` holding NaN or infinite values."""
+    return [
+        name
+        for name, tensor in state.items()
+        if isinstance(tensor, torch.Tensor)
+        and tensor.is_floating_point()
+        and not torch.isfinite(tensor).all()
+    ]
+
+
+def check_finite_weights(state: Mapping[str, torch.Tensor], path: Path) -> None:
+    """Refuse the weights of a run that diverged (NaN or infinite values)."""
+    broken = non_finite_entries(state)
+    if broken:
+        shown = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+        raise CheckpointError(
+            f"{path} holds non-finite weights ({len(broken)} tensor(s): {shown}): the run it "
+            "comes from diverged. Use an earlier checkpoint, or train again with a smaller lr"
+        )
+
+
+# --- what resuming needs beyond the weights ----------------------------------------------------
+
+
+def check_resumable(payload: dict, path: Path) -> None:
+    """Check the entries a resumed run reads besides the weights: the history and RNG states.
+
+    A hand-edited history or random state is named here, before any training,
+    rather than as a traceback after the next epoch.
+    """
+    epoch = payload["epoch"]
+    if epoch < 0:
+        raise CheckpointError(f"{path} is damaged: its 'epoch' entry is {epoch}, not >= 0")
+    _check_history(payload["history"], epoch, path)
+    _check_rng(payload["rng"], path)
+
+
+def _check_history(history: list, epoch: int, path: Path) -> None:
+    if len(history) != epoch:
+        raise CheckpointError(
+            f"{path} is damaged: its 'history' holds {len(history)} epoch record(s) but it was "
+            f"saved after epoch {epoch}; restore it, or start a new run (another out_dir)"
+        )
+    for number, record in enumerate(history, start=1):
+        where = f"{path} is damaged: 'history' record {number}"
+        if not isinstance(record, Mapping):
+            raise CheckpointError(f"{where} should be a mapping, but is {record!r:.60}")
+        for name, kind in HISTORY_FIELDS.items():
+            value = record.get(name)
+            number_ok = kind is float and isinstance(value, (int, float))
+            if isinstance(value, bool) or not (number_ok or isinstance(value, kind)):
+                raise CheckpointError(f"{where} has {name}={value!r:.60}, not a {kind.__name__}")
+            if kind is float and not math.isfinite(value):
+                raise CheckpointError(f"{where} has {name}={value!r}, not a finite number")
+        if record["epoch"] != number:
+            raise CheckpointError(f"{where} says epoch {record['epoch']}, expected {number}")
+
+
+def _check_rng(state: dict, path: Path) -> None:
+    """The saved random states must be what :func:`set_rng_state` restores."""
+    try:
+        version, internal, gauss = state["python"]
+        random.Random().setstate((version, tuple(internal), gauss))
+        kind, keys, position, has_gauss, cached = state["numpy"]
+        np.random.RandomState().set_state(
+            (kind, keys.numpy().astype(np.uint32), position, has_gauss, cached)
+        )
+        generator = torch.Generator()
+        generator.set_state(state["torch"])
+        if not isinstance(state["cuda"], list) or not all(
+            isinstance(s, torch.Tensor) and s.dtype == torch.uint8 for s in state["cuda"]
+        ):
+            raise TypeError("cuda states must be a list of byte tensors")
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
+        raise CheckpointError(
+            f"{path} is damaged: its 'rng' entry (the random generators' states) cannot be "
+            f"restored ({_first_line(error)}); restore it, or start a new run (another out_dir)"
+        ) from None
 
 
 def check_same_identity(saved: dict, current: dict, path: Path) -> None:
@@ -156,9 +353,11 @@ class RunLock:
         self.path = Path(folder) / LOCK_NAME
         self._handle = None
 
-    def acquire(self) -> RunLock:
+    def acquire(self, announce: bool = True) -> RunLock:
+        """Take the lock (or raise naming its holder); ``announce=False`` leaves the file as it
+        is until :meth:`announce`, so a run refused just after taking it changes nothing."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")
+        handle = self._open()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -169,13 +368,46 @@ class RunLock:
                 f"{self.path.parent} is in use by another training run ({holder}); wait for "
                 "it to finish, or give this run another out_dir"
             ) from None
-        handle.seek(0)
-        handle.truncate()
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.ctime()}
-        handle.write(json.dumps(holder))
-        handle.flush()
         self._handle = handle
+        if announce:
+            self.announce()
         return self
+
+    def announce(self) -> None:
+        """Write who holds the lock into it, for the message a second run gets."""
+        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.ctime()}
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.write(json.dumps(holder))
+        self._handle.flush()
+
+    def _open(self):
+        """Open the lock file without following a link, and only if it is a file of its own.
+
+        A link (or a hard link to a file elsewhere) would make the run overwrite
+        whatever it points to with the holder's name.
+        """
+        try:
+            descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except OSError as error:
+            if self.path.is_symlink():
+                raise CheckpointError(
+                    f"{self.path} is a symbolic link (to {os.readlink(self.path)}); a run never "
+                    "writes through links: remove it, or give this run another out_dir"
+                ) from None
+            raise CheckpointError(
+                f"{self.path} cannot be opened as the run's lock ({error.strerror or error}): "
+                "remove it, or give this run another out_dir"
+            ) from None
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
+            os.close(descriptor)
+            what = "not a plain file" if not stat.S_ISREG(status.st_mode) else "a hard link"
+            raise CheckpointError(
+                f"{self.path} is {what}; a run writes its lock only into a file of its own: "
+                "remove it, or give this run another out_dir"
+            )
+        return os.fdopen(descriptor, "r+", encoding="utf-8")
 
     def release(self) -> None:
         if self._handle is not None:

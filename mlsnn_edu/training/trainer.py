@@ -5,13 +5,32 @@
 * evaluation, activity and a checkpoint after every epoch, logs in ``out_dir``;
 * resuming from ``out_dir/checkpoint.pt`` with everything exactly as it was;
 * a stop, before anything is saved, when the loss, the test loss or a weight
-  stops being finite;
-* a lock on ``out_dir``, so two runs never write into the same folder;
+  stops being finite, or when the run diverges (:func:`divergence`);
+* a lock on ``out_dir``, so two runs never write into the same folder, and no
+  write through a symbolic link there;
 * under ``torchrun``, distributed data parallel training (NCCL on GPUs, gloo on CPUs).
+
+**Divergence.** After every epoch the run stops as it does for a NaN (this
+epoch not saved, the last good checkpoint kept) when
+
+* a weight's magnitude exceeds :data:`MAX_WEIGHT` (1e6; trained networks here
+  stay below 100, and batch norm hides the size of the weights before it, so a
+  finite loss does not prove the weights are sane), or
+* the train or test loss exceeds :data:`DIVERGENCE_FACTOR` (10) times the
+  reference loss: the first epoch's train loss, or chance level
+  :math:`\\ln C` for C classes when that is larger (and during the first epoch).
+
+**Precision.** Networks are built and trained in float32 whatever
+``torch.get_default_dtype()`` says: the datasets are float32.
 
 **Changing settings on resume.** ``lr``, ``momentum``, ``weight_decay``,
 ``label_smoothing`` and ``epochs`` may change when a run is resumed; the new
-values apply from the next step on, and the trainer says so. A new ``lr`` or
+values apply from the next step on, and the trainer says so on stderr (even
+with ``progress=false``) and records it in the checkpoint's ``resumes`` entry:
+the epoch it resumed after, what was kept and what changed. The other settings
+(``progress``, ``device``, ``amp``, ``activity_samples``...) may change too and
+are reported the same way. ``epochs`` below the epochs already trained cannot
+be honoured (the run cannot be untrained) and is refused. A new ``lr`` or
 ``epochs`` rebuilds the cosine schedule as if the run had been planned with
 them from the start: training continues from the current step on the new
 curve (so extending a finished run raises the learning rate from 0 to the new
@@ -22,11 +41,13 @@ size, the training subset and the seed cannot change
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import json
 import math
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,14 +61,19 @@ from tqdm import tqdm
 
 from mlsnn_edu.checks import check_choice
 from mlsnn_edu.data import DATASET_SHAPES, build_datasets
-from mlsnn_edu.files import check_output_dir, write_atomically
+from mlsnn_edu.files import check_output_dir, refuse_links, write_atomically
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.settings import resolve_device, seed_everything
 from mlsnn_edu.training.checkpoint import (
     CHECKPOINT_NAME,
+    LOCK_NAME,
     CheckpointError,
     RunLock,
+    architecture_of,
+    check_architecture,
+    check_finite_weights,
+    check_resumable,
     check_same_identity,
     load_checkpoint,
     rng_state,
@@ -60,6 +86,16 @@ from mlsnn_edu.training.resources import check_memory
 
 #: Settings applied to the optimizer's parameter groups when they change on resume.
 OPTIMIZER_SETTINGS = ("lr", "momentum", "weight_decay")
+#: Divergence: a weight larger than this in magnitude stops the run.
+MAX_WEIGHT = 1e6
+#: Divergence: a loss this many times the reference loss stops the run.
+DIVERGENCE_FACTOR = 10.0
+#: The files a run (and ``mlsnn-edu train``) writes into ``out_dir``: plain files or absent.
+RUN_FILES = (CHECKPOINT_NAME, LOCK_NAME, "metrics.csv", "metrics.json", "metrics.png")
+
+
+class DivergenceError(NonFiniteError):
+    """The run diverged: weights or losses exploded while still finite. Stops like a NaN."""
 
 
 @dataclass
@@ -80,33 +116,79 @@ class Distributed:
 
     @classmethod
     def from_environment(cls) -> Distributed:
-        """Read ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``, which ``torchrun`` sets."""
-        return cls(
-            rank=int(os.environ.get("RANK", 0)),
-            world_size=int(os.environ.get("WORLD_SIZE", 1)),
-            local_rank=int(os.environ.get("LOCAL_RANK", 0)),
+        """Read ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``, which ``torchrun`` sets.
+
+        Raises ``ValueError`` naming the variable when one is not a whole number
+        in its range (``WORLD_SIZE`` >= 1, 0 <= ``RANK`` < ``WORLD_SIZE``, ``LOCAL_RANK`` >= 0).
+        """
+        world_size = _environment_int("WORLD_SIZE", 1, minimum=1)
+        rank = _environment_int("RANK", 0, minimum=0)
+        if rank >= world_size:
+            raise ValueError(
+                f"RANK={rank} must be below WORLD_SIZE={world_size}; torchrun sets both, "
+                "unset them to train in one process"
+            )
+        return cls(rank, world_size, _environment_int("LOCAL_RANK", 0, minimum=0))
+
+
+def _environment_int(name: str, default: int, *, minimum: int) -> int:
+    """The environment variable ``name`` as an integer >= ``minimum`` (``default`` if unset)."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise ValueError(
+            f"environment variable {name} must be an integer >= {minimum} (torchrun sets it), "
+            f"got {text!r}; unset it to train in one process"
         )
+    return value
+
+
+@contextlib.contextmanager
+def float32_default():
+    """Build modules in float32 whatever the default dtype (the datasets are float32)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float32)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 def build_network(config: TrainConfig) -> nn.Module:
     """The network ``config`` describes, sized for its dataset (classes, input channels)."""
     check_choice(config.dataset, tuple(DATASET_SHAPES), "dataset")
     num_classes, in_channels = DATASET_SHAPES[config.dataset]
-    return build_model(
-        config.model,
-        num_classes=num_classes,
-        timesteps=config.timesteps,
-        levels=config.levels,
-        width=config.width,
-        in_channels=in_channels,
-        **config.model_options,
-    )
+    with float32_default():
+        return build_model(
+            config.model,
+            num_classes=num_classes,
+            timesteps=config.timesteps,
+            levels=config.levels,
+            width=config.width,
+            in_channels=in_channels,
+            **config.model_options,
+        ).float()
+
+
+def network_architecture(model: nn.Module, config: TrainConfig) -> dict:
+    """The architecture record of ``model``, built from ``config``, for its checkpoint."""
+    num_classes, in_channels = DATASET_SHAPES[config.dataset]
+    return architecture_of(model, config.to_dict(), num_classes, in_channels)
 
 
 def load_trained(
     path: str | Path, device: torch.device | str = "cpu"
 ) -> tuple[nn.Module, TrainConfig]:
-    """The network saved in the checkpoint at ``path`` (in eval mode) and its configuration."""
+    """The network saved in the checkpoint at ``path`` (in eval mode) and its configuration.
+
+    Refuses weights holding NaN or infinite values (a diverged run) and weights
+    recorded for another architecture than the checkpoint's config builds.
+    """
     path = Path(path)
     payload = load_checkpoint(path)
     try:
@@ -114,16 +196,34 @@ def load_trained(
         model = build_network(config)
     except ValueError as error:
         raise CheckpointError(f"{path} holds a config that cannot be used: {error}") from None
+    _load_weights(model, payload, path, config.model)
+    return model.to(device).eval(), config
+
+
+def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
+    """Load the weights of the checkpoint at ``path`` into ``model``, after checking them.
+
+    ``model`` must be the network the checkpoint records (the same model, T, N,
+    width and options): the weights of a Sparse-ResNet18 fit a SEW-ResNet18 by
+    name and shape, and are refused here. Non-finite weights are refused too.
+    """
+    path = Path(path)
+    _load_weights(model, load_checkpoint(path), path, type(model).__name__)
+    return model
+
+
+def _load_weights(model: nn.Module, payload: dict, path: Path, label: str) -> None:
+    check_architecture(payload, model, path)
+    check_finite_weights(payload["model"], path)
     try:
         model.load_state_dict(payload["model"])
-    except (RuntimeError, TypeError, AttributeError) as error:
+    except (RuntimeError, TypeError, AttributeError, ValueError) as error:
         first_line = (
             str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         )
         raise CheckpointError(
-            f"{path}: the saved weights do not fit {config.model}: {first_line}"
+            f"{path}: the saved weights do not fit {label}: {first_line}"
         ) from None
-    return model.to(device).eval(), config
 
 
 def non_finite_tensors(model: nn.Module) -> list[str]:
@@ -142,13 +242,22 @@ class Trainer:
     """
 
     def __init__(self, config: TrainConfig, device: torch.device | str | None = None) -> None:
+        if not isinstance(config, TrainConfig):
+            raise TypeError(
+                "Trainer(config): config must be a TrainConfig, e.g. TrainConfig(epochs=2) or "
+                f"TrainConfig.from_yaml('configs/....yaml'), got {type(config).__name__} "
+                f"{config!r:.60}"
+            )
+        config.check()  # a config changed since it was built is checked again
         self.config = config
+        self._settings = config.to_dict()
         self.dist = Distributed.from_environment()
         self.device = resolve_device(config.device if device is None else device)
         if self.device.type == "cuda" and self.dist.enabled and self.device.index is None:
             self.device = torch.device("cuda", self.dist.local_rank)
         self.out_dir = check_output_dir(config.out_dir, "out_dir")
         self.checkpoint_path = self.out_dir / CHECKPOINT_NAME
+        check_run_files(self.out_dir)
         if config.batch_size % self.dist.world_size:
             raise ConfigError(
                 f"batch_size ({config.batch_size}) must be divisible by the number of "
@@ -189,6 +298,7 @@ class Trainer:
         )
         self.epoch = 0
         self.history: list[dict] = []
+        self.resumes: list[dict] = []
 
     @property
     def total_steps(self) -> int:
@@ -237,6 +347,8 @@ class Trainer:
             "scheduler": self.scheduler.state_dict(),
             "rng": rng_state(),
             "history": self.history,
+            "architecture": network_architecture(self.model, self.config),
+            "resumes": self.resumes,
         }
 
     def save(self) -> None:
@@ -249,6 +361,15 @@ class Trainer:
         payload = load_checkpoint(path)
         saved = payload["config"]
         check_same_identity(saved, self.config.to_dict(), path)
+        check_resumable(payload, path)
+        if self.config.epochs < payload["epoch"]:
+            raise CheckpointError(
+                f"cannot resume {path} with epochs={self.config.epochs}: it has already "
+                f"trained {payload['epoch']} epochs, which cannot be undone. Give epochs >= "
+                f"{payload['epoch']}, or start a new run (another out_dir, or resume=false)"
+            )
+        check_architecture(payload, self.model, path)
+        check_finite_weights(payload["model"], path)
         try:
             self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
@@ -259,22 +380,30 @@ class Trainer:
             ) from None
         self.epoch = int(payload["epoch"])
         self.history = list(payload["history"])
+        self.resumes = list(payload.get("resumes", []))
         set_rng_state(payload["rng"])
-        self._apply_changed_settings(saved)
+        self._apply_changed_settings(saved, path)
 
-    def _apply_changed_settings(self, saved: dict) -> None:
-        """Apply the settings that differ from the checkpoint's (see the module's docstring)."""
+    def _apply_changed_settings(self, saved: dict, path: Path) -> None:
+        """Apply the settings that differ from the checkpoint's, say so, and record it."""
         config = self.config
-        settings = [*OPTIMIZER_SETTINGS, "label_smoothing", "epochs"]
-        if config.optimizer != "sgd":
-            settings.remove("momentum")  # Adam has no momentum setting to apply
+        current = config.to_dict()
         changed = {
-            name: (saved.get(name), getattr(config, name))
-            for name in settings
-            if saved.get(name) != getattr(config, name)
+            name: (saved.get(name), value)
+            for name, value in current.items()
+            if saved.get(name) != value and not (name == "momentum" and config.optimizer != "sgd")
         }
+        message = (
+            f"resuming {path} after epoch {self.epoch} of {config.epochs}: kept the weights, "
+            "the optimizer's state, the schedule's position and the random state"
+        )
         if not changed:
+            self._say(message)
             return
+        self._notice(f"{message}; changed {describe_changes(changed)}, from the next step on")
+        self.resumes.append(
+            {"after_epoch": self.epoch, "changed": {k: list(v) for k, v in changed.items()}}
+        )
         for group in self.optimizer.param_groups:
             for name in OPTIMIZER_SETTINGS:
                 if name in changed and name in group:
@@ -286,8 +415,6 @@ class Trainer:
             for group in self.optimizer.param_groups:
                 group["initial_lr"] = config.lr
                 group["lr"] = cosine_lr(step, self.total_steps, config.lr)
-        details = ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changed.items())
-        self._say(f"resuming with changed settings ({details}); they apply from the next step")
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -299,21 +426,36 @@ class Trainer:
         epoch, on every process, just before the epoch's checkpoint is written:
         a run stopped while it runs repeats that epoch, identically, when resumed.
         """
+        self._check_unchanged_config()
         # Only rank 0 writes; it holds out_dir for the whole run, so a second run fails at once.
         lock = RunLock(self.out_dir) if self.dist.is_main else None
         if lock is not None:
-            lock.acquire()
+            lock.acquire(announce=False)  # a refused resume leaves the folder as it was
         try:
+            if self.config.resume and self.checkpoint_path.exists():
+                self.load(self.checkpoint_path)
+            if lock is not None:
+                lock.announce()
             return self._fit(on_epoch)
         finally:
             if lock is not None:
                 lock.release()
 
+    def _check_unchanged_config(self) -> None:
+        """Refuse a config changed after this trainer was built: its network is already built."""
+        changed = {
+            name: (old, getattr(self.config, name))
+            for name, old in self._settings.items()
+            if getattr(self.config, name) != old
+        }
+        if changed:
+            raise ValueError(
+                f"the config changed after this Trainer was built ({describe_changes(changed)}); "
+                "build a new Trainer(config) for the new settings"
+            )
+
     def _fit(self, on_epoch: Callable[[int, dict], None] | None) -> list[dict]:
         config = self.config
-        if config.resume and self.checkpoint_path.exists():
-            self.load(self.checkpoint_path)
-            self._say(f"resuming {self.checkpoint_path} after epoch {self.epoch}")
         loss_fn = functools.partial(
             nn.functional.cross_entropy, label_smoothing=config.label_smoothing
         )
@@ -338,6 +480,7 @@ class Trainer:
                         torch.distributed.broadcast(buffer, src=0)
                 test = evaluate(self.model, self.test_loader, autocast_dtype=self.autocast_dtype)
                 self._check_finite(test.loss)
+                self._check_divergence(train.loss, test.loss)
             except NonFiniteError as error:
                 raise NonFiniteError(self._non_finite_advice(label, error)) from None
             activity = self.measure_activity()
@@ -355,9 +498,7 @@ class Trainer:
             self.history.append(record)
             if on_epoch is not None:
                 on_epoch(self.epoch, record)  # before the checkpoint, which then covers it
-            self.save()
-            if self.dist.is_main:
-                write_logs(self.history, self.out_dir)
+            self._save_epoch()
             self._say(
                 f"{label}: train loss {train.loss:.3f} acc {train.accuracy:.3f} | "
                 f"test loss {test.loss:.3f} acc {test.accuracy:.3f}"
@@ -373,6 +514,31 @@ class Trainer:
             raise NonFiniteError(f"{len(broken)} weight tensor(s) became non-finite ({shown})")
         if not math.isfinite(test_loss):
             raise NonFiniteError(f"the test loss became {test_loss}")
+
+    def _check_divergence(self, train_loss: float, test_loss: float) -> None:
+        """Raise :class:`DivergenceError` by the rule of the module's docstring."""
+        reason = divergence(
+            self.model, train_loss, test_loss, self.history, DATASET_SHAPES[self.config.dataset][0]
+        )
+        if self.dist.enabled:  # every process stops together, or the others would wait forever
+            flag = torch.tensor([1.0 if reason else 0.0], device=self.device)
+            torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
+            if flag.item() and not reason:
+                reason = "another process of this run saw its loss explode"
+        if reason:
+            raise DivergenceError(f"the run diverged: {reason}")
+
+    def _save_epoch(self) -> None:
+        """The checkpoint, then the logs; a failed write names the epoch the checkpoint keeps."""
+        try:
+            self.save()
+        except CheckpointError as error:
+            kept = f"epoch {self.epoch - 1}" if self.epoch > 1 else "none yet"
+            raise CheckpointError(
+                f"epoch {self.epoch} was trained but not saved: {error} (it holds: {kept})"
+            ) from None
+        if self.dist.is_main:
+            write_logs(self.history, self.out_dir)
 
     def _non_finite_advice(self, label: str, error: Exception) -> str:
         if self.epoch > 0:
@@ -406,10 +572,52 @@ class Trainer:
         if self.dist.is_main and self.config.progress:
             tqdm.write(message)
 
+    def _notice(self, message: str) -> None:
+        """What a user must hear even with ``progress=false``: to stderr, from rank 0."""
+        if self.dist.is_main:
+            tqdm.write(message, file=sys.stderr)
+
     def close(self) -> None:
         """Leave the process group this trainer joined (nothing to do when not distributed)."""
         if self.dist.enabled and torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
+
+
+def check_run_files(out_dir: Path) -> None:
+    """Refuse run files in ``out_dir`` that are links or folders, before any training."""
+    for name in RUN_FILES:
+        path = out_dir / name
+        refuse_links(path, "out_dir")
+        if path.exists() and not path.is_file():
+            raise ValueError(
+                f"out_dir: {path} is a folder (or another non-file), where the run writes its "
+                f"{name}: move it away, or choose another out_dir"
+            )
+
+
+def describe_changes(changed: dict[str, tuple[object, object]]) -> str:
+    """``"lr 0.08 -> 0.01, progress True -> False"``."""
+    return ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changed.items())
+
+
+def divergence(
+    model: nn.Module, train_loss: float, test_loss: float, history: list[dict], num_classes: int
+) -> str | None:
+    """Why the run has diverged (the rule of the module's docstring), or ``None``."""
+    largest = max(
+        (float(p.detach().abs().max()) for p in model.parameters() if p.numel()), default=0.0
+    )
+    if largest > MAX_WEIGHT:
+        return f"a weight reached {largest:.3g} in magnitude (the limit is {MAX_WEIGHT:g})"
+    chance = math.log(num_classes)
+    reference = max(history[0]["train_loss"], chance) if history else chance
+    for name, loss in (("train", train_loss), ("test", test_loss)):
+        if loss > DIVERGENCE_FACTOR * reference:
+            return (
+                f"the {name} loss reached {loss:.3g}, over {DIVERGENCE_FACTOR:g} times the "
+                f"reference {reference:.3g} (the first epoch's train loss, at least ln {num_classes})"
+            )
+    return None
 
 
 def cosine_lr(step: int, total_steps: int, base_lr: float) -> float:
