@@ -10,6 +10,11 @@ Two comparisons, one table:
 Each row gives the test accuracy and the activity per test sample, summed over
 every neuron and residual sum (the monitor's total): spike events (non-zero
 values) and spike mass (sum of values).
+
+Every experiment's configuration is built and checked before the first one
+trains, so a missing config file or a bad device stops the command at once.
+``device`` and ``out_root`` apply at both scales; at paper scale, without
+``out_root``, each run keeps the ``out_dir`` its YAML file names.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 from mlsnn_edu.experiments.results import Network, sew, sparse
 from mlsnn_edu.training import TrainConfig, fit
+from mlsnn_edu.training.config import read_yaml
 
 PAPER_EXPERIMENTS: tuple[Network, ...] = (
     Network("VGG16 binary", "vgg16_snn", 4, 1),
@@ -57,26 +63,40 @@ def experiment_config(
     experiment: Network,
     *,
     quick: bool,
-    out_root: str | Path,
+    out_root: str | Path | None,
     dataset: str = "cifar10",
     configs_dir: str | Path = "configs",
     progress: bool = True,
     download: bool = False,
+    device: str = "auto",
 ) -> TrainConfig:
-    """The training configuration of ``experiment``: quick settings, or its YAML file."""
+    """The training configuration of ``experiment``: quick settings, or its YAML file.
+
+    The run goes to ``out_root/<config name>``; at paper scale ``out_root=None``
+    keeps the YAML file's own ``out_dir``.
+    """
     name = Path(experiment.config_name("digits" if quick else dataset)).stem
     if quick:
         return TrainConfig(
             model=experiment.model,
             timesteps=experiment.timesteps,
             levels=experiment.levels,
-            out_dir=str(Path(out_root) / name),
+            out_dir=str(Path(out_root or "runs/reproduce-quick") / name),
             progress=progress,
+            device=device,
             **QUICK_SETTINGS,
         )
     path = Path(configs_dir) / experiment.config_name(dataset)
-    overrides = [f"progress={str(progress).lower()}", f"download={str(download).lower()}"]
-    return TrainConfig.from_yaml(path, overrides)
+    if not path.is_file():
+        raise ValueError(
+            f"--configs {configs_dir}: no {path.name} there; give the folder of the paper's "
+            "configs (configs/ in the repository) with --configs, or run --quick"
+        )
+    values = read_yaml(path, "--configs: the config")
+    values.update(progress=progress, download=download, device=device)
+    if out_root is not None:
+        values["out_dir"] = str(Path(out_root) / name)
+    return TrainConfig.from_dict(values)
 
 
 def run_experiment(config: TrainConfig, experiment: Network) -> Result:
@@ -97,20 +117,22 @@ def run_experiments(
     experiments: tuple[Network, ...] | None = None,
     *,
     quick: bool = True,
-    out_root: str | Path = "runs/reproduce-quick",
+    out_root: str | Path | None = "runs/reproduce-quick",
     dataset: str = "cifar10",
     configs_dir: str | Path = "configs",
     progress: bool = True,
     download: bool = False,
+    device: str = "auto",
 ) -> list[Result]:
-    """Run every experiment (default: :data:`PAPER_EXPERIMENTS`) in turn.
+    """Run every experiment (default: :data:`PAPER_EXPERIMENTS`) in turn, on ``device``.
 
     Each resumes from its own checkpoint if present, so an interrupted run
     picks up where it stopped and a finished one only reads its results.
+    Every configuration is built (and checked) before the first run starts.
     """
-    results = []
-    for experiment in PAPER_EXPERIMENTS if experiments is None else experiments:
-        config = experiment_config(
+    chosen = PAPER_EXPERIMENTS if experiments is None else experiments
+    configs = [
+        experiment_config(
             experiment,
             quick=quick,
             out_root=out_root,
@@ -118,9 +140,11 @@ def run_experiments(
             configs_dir=configs_dir,
             progress=progress,
             download=download,
+            device=device,
         )
-        results.append(run_experiment(config, experiment))
-    return results
+        for experiment in chosen
+    ]
+    return [run_experiment(config, experiment) for config, experiment in zip(configs, chosen)]
 
 
 def results_table(results: list[Result]) -> str:
