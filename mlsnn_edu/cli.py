@@ -45,6 +45,7 @@ from mlsnn_edu.classroom.handouts import (  # noqa: E402
     exercise_problems,
     update_page,
 )
+from mlsnn_edu.classroom.nbgrader import read_rubrics  # noqa: E402
 from mlsnn_edu.data import DATASET_NAMES, DatasetError, build_datasets  # noqa: E402
 from mlsnn_edu.energy import MULTILEVEL_COSTS, PRESET_NAMES, comparison_table  # noqa: E402
 from mlsnn_edu.experiments.energy import (  # noqa: E402
@@ -86,6 +87,8 @@ from mlsnn_edu.training import (  # noqa: E402
 )
 
 Command = Callable[[argparse.Namespace], int]
+#: The teachers' page, whose rubric table ``assignments build --nbgrader`` puts in the notebooks.
+DEFAULT_RUBRICS = Path("book/instructors.md")
 SPIKING_MODELS = tuple(name for name in MODEL_NAMES if not name.startswith("ann_"))
 
 
@@ -521,6 +524,13 @@ def add_assignments_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="overwrite files in OUTPUT that were edited since the last build",
     )
+    build.add_argument(
+        "--rubrics",
+        type=Path,
+        metavar="PAGE",
+        help="--nbgrader: the page whose rubric table grades the written answers "
+        f"(default {DEFAULT_RUBRICS} when it exists)",
+    )
     check = actions.add_parser(
         "check",
         help="fail unless chapters 1-4 have >= 3 graded exercises and later ones >= 2, each calls "
@@ -543,8 +553,14 @@ def assignments_command(args: argparse.Namespace) -> int:
     """Run ``mlsnn-edu assignments ACTION``; 0 on success, 1 on a problem (printed to stderr)."""
     if args.assignments_action == "build":
         check_output_dir(args.output, "--output")
+        rubrics = args.rubrics or (DEFAULT_RUBRICS if DEFAULT_RUBRICS.is_file() else None)
         written = build_assignments(
-            args.notebooks, args.output, args.chapters, args.nbgrader, force=args.force
+            args.notebooks,
+            args.output,
+            args.chapters,
+            args.nbgrader,
+            force=args.force,
+            rubrics=read_rubrics(rubrics) if args.nbgrader and rubrics else None,
         )
         for path in written:
             print(f"wrote {path}")

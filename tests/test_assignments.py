@@ -313,6 +313,7 @@ def test_build_writes_student_notebooks_and_readme(tmp_path: Path) -> None:
     assert "| 09_demo | 9.2 — a function | implement | `check_f` |" in readme
     assert "08_demo" not in readme
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        ".mlsnn-edu-build.json",  # what this build wrote, to tell edited files apart
         "09_demo.ipynb",
         "README.md",
     ]

@@ -3,10 +3,13 @@
 An exercise is a markdown cell with a heading ``### Exercise N.k — title (kind)``
 followed by a code cell tagged ``solution``, whose answer stands between the lines
 ``### BEGIN SOLUTION`` and ``### END SOLUTION`` and is followed by the checker call.
+A markdown cell tagged ``rubric`` after it holds the grading rubric of a written
+answer: for graders only, it never reaches a student notebook.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +21,7 @@ from nbformat import NotebookNode
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 SOLUTION_TAG = "solution"
+RUBRIC_TAG = "rubric"
 CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
 
 EXERCISE_HEADING = re.compile(r"^#{2,4}\s+Exercise\s+(?P<title>\S.*?)\s*$", re.MULTILINE)
@@ -217,6 +221,27 @@ def clear_cell(cell: NotebookNode) -> None:
     if cell.cell_type == "code":
         cell.outputs = []
         cell.execution_count = None
+
+
+def stable_cell_ids(notebook: NotebookNode, salt: str) -> NotebookNode:
+    """Give every cell of ``notebook`` an id that depends on its content only.
+
+    A graded nbgrader cell takes its ``grade_id``; any other cell a digest of
+    ``salt`` (the chapter), its type and its source, numbered when repeated.
+    Rebuilding a hand-out from the same chapter gives the same ids, even after
+    the chapter was executed again (which draws new random ids).
+    """
+    seen: dict[str, int] = {}
+    for cell in notebook.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            base = re.sub(r"[^A-Za-z0-9_-]", "-", grade_id)[:56]
+        else:
+            text = f"{salt}\0{cell.cell_type}\0{cell.source}".encode()
+            base = "c" + hashlib.sha256(text).hexdigest()[:15]
+        seen[base] = seen.get(base, 0) + 1
+        cell["id"] = base if seen[base] == 1 else f"{base}-{seen[base]}"
+    return notebook
 
 
 def handout_metadata(notebook: NotebookNode) -> NotebookNode:

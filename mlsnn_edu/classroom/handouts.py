@@ -1,9 +1,19 @@
-"""Whole notebooks: student versions, the exercise list, and writing them out safely."""
+"""Whole notebooks: student versions, the exercise list, and writing them out safely.
+
+Writing is safe for a lecturer's work too: :func:`build_assignments` records
+what it wrote (a digest per file, in ``OUTPUT/.mlsnn-edu-build.json``) and
+refuses, naming them, to overwrite files edited since (or never written by
+it) unless ``force=True`` (``--force``). It writes nothing through a symbolic
+link inside the output folder. Cell ids are deterministic, so an unchanged
+chapter rebuilds to identical files.
+"""
 
 from __future__ import annotations
 
 import ast
 import copy
+import hashlib
+import json
 import textwrap
 from pathlib import Path
 
@@ -11,6 +21,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from mlsnn_edu.classroom.convention import (
+    RUBRIC_TAG,
     AssignmentError,
     Chapter,
     clear_cell,
@@ -18,28 +29,40 @@ from mlsnn_edu.classroom.convention import (
     load_chapters,
     required_exercises,
     solution_blocks,
+    stable_cell_ids,
 )
 from mlsnn_edu.classroom.nbgrader import nbgrader_source_notebook
 from mlsnn_edu.classroom.stubs import stub_source
-from mlsnn_edu.files import write_atomically
+from mlsnn_edu.files import refuse_links, write_atomically
 
 EXPECTED_ERROR_TAG = "raises-exception"
 LIST_BEGIN = "<!-- BEGIN EXERCISE LIST (mlsnn-edu assignments list --update-page) -->"
 LIST_END = "<!-- END EXERCISE LIST -->"
+#: What a build wrote, in the output folder: relative path -> SHA-256 of the file's bytes.
+MANIFEST_NAME = ".mlsnn-edu-build.json"
+MANIFEST_FORMAT = "mlsnn-edu-handouts-1"
 
 
 def student_notebook(chapter: Chapter) -> NotebookNode:
-    """The hand-out version of ``chapter``: stubs for solutions, no outputs, no solution tags."""
+    """The hand-out version of ``chapter``: stubs for solutions, no outputs, no solution tags.
+
+    Rubric cells (tagged ``rubric``) are left out; cell ids are deterministic.
+    """
     student = copy.deepcopy(chapter.notebook)
     exercises = {exercise.cell: exercise for exercise in chapter.exercises}
+    kept = []
     for index, cell in enumerate(student.cells):
+        if RUBRIC_TAG in cell.get("metadata", {}).get("tags", []):
+            continue
         clear_cell(cell)
         if index in exercises:
             where = f"{chapter.name}, cell {index}"
             cell.source = stub_source(cell.source, exercises[index].title, where)
             cell.metadata.setdefault("tags", []).append(EXPECTED_ERROR_TAG)
+        kept.append(cell)
+    student.cells = kept
     student.metadata = handout_metadata(chapter.notebook)
-    return student
+    return stable_cell_ids(student, chapter.name)
 
 
 def exercise_problems(chapters: list[Chapter]) -> list[str]:
@@ -149,24 +172,89 @@ def assignments_readme(chapters: list[Chapter]) -> str:
 
 
 def build_assignments(
-    notebooks: Path, output: Path, numbers: list[str] | None = None, nbgrader: bool = False
+    notebooks: Path,
+    output: Path,
+    numbers: list[str] | None = None,
+    nbgrader: bool = False,
+    *,
+    force: bool = False,
+    rubrics: dict[str, str] | None = None,
 ) -> list[Path]:
     """Write the student notebooks and their README into ``output``; return the paths written.
 
-    Every chapter is converted and checked before the first file is written, so a
-    broken chapter leaves ``output`` as it was.
+    Every chapter is converted and checked, and every target checked (no link,
+    no edited file unless ``force``), before the first file is written, so a
+    refused build leaves ``output`` as it was. ``rubrics`` fill the nbgrader
+    notebooks' written answers (see :func:`~mlsnn_edu.classroom.nbgrader.read_rubrics`).
     """
     chapters = load_chapters(notebooks, numbers)
     files = {output / f"{chapter.name}.ipynb": student_notebook(chapter) for chapter in chapters}
     if nbgrader:
         for chapter in chapters:
             source = output / "nbgrader" / "source" / chapter.name / f"{chapter.name}.ipynb"
-            files[source] = nbgrader_source_notebook(chapter)
+            files[source] = nbgrader_source_notebook(chapter, rubrics)
     texts = {path: nbformat.writes(notebook) + "\n" for path, notebook in files.items()}
     texts[output / "README.md"] = assignments_readme(chapters)
+    manifest = read_manifest(output)
+    check_targets(output, texts, manifest, force)
     for path, text in texts.items():
-        write_atomically(path, text)
+        data = text.encode("utf-8")
+        if not (path.is_file() and path.read_bytes() == data):
+            write_atomically(path, data)
+        manifest[path.relative_to(output).as_posix()] = _digest(data)
+    write_manifest(output, manifest)
     return list(texts)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_manifest(output: Path) -> dict[str, str]:
+    """What the last build wrote into ``output`` (empty if none, or if unreadable)."""
+    path = output / MANIFEST_NAME
+    refuse_links(path, "--output")
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = recorded.get("files") if isinstance(recorded, dict) else None
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): str(v) for k, v in files.items()}
+
+
+def write_manifest(output: Path, files: dict[str, str]) -> None:
+    text = json.dumps({"format": MANIFEST_FORMAT, "files": dict(sorted(files.items()))}, indent=1)
+    write_atomically(output / MANIFEST_NAME, text + "\n")
+
+
+def check_targets(
+    output: Path, texts: dict[Path, str], manifest: dict[str, str], force: bool
+) -> None:
+    """Refuse links anywhere below ``output``, and files edited since the last build.
+
+    A file is edited when it exists, differs from what this build writes, and
+    is not byte for byte what the last build wrote (or no build wrote it).
+    """
+    edited = []
+    for path, text in texts.items():
+        refuse_links(path, "--output", below=output)
+        if path.exists() and not path.is_file():
+            raise AssignmentError(f"--output: {path} is a folder; move it away to build here")
+        if not path.is_file():
+            continue
+        current = _digest(path.read_bytes())
+        relative = path.relative_to(output).as_posix()
+        if current != _digest(text.encode("utf-8")) and manifest.get(relative) != current:
+            edited.append(relative)
+    if edited and not force:
+        shown = ", ".join(edited[:5]) + (f" and {len(edited) - 5} more" if len(edited) > 5 else "")
+        raise AssignmentError(
+            f"--output {output}: {len(edited)} file(s) were edited since the last build, or not "
+            f"written by it: {shown}. Nothing was written; copy your edits elsewhere, or pass "
+            "--force to overwrite them"
+        )
 
 
 def update_page(page: Path, listing: str) -> bool:
