@@ -33,6 +33,39 @@ case  input                                                       what happens
 17    library: NaN currents, integer currents, numpy integers,    one rule each, tested
       a monitor of another model
 ====  ==========================================================  =====================================
+
+Round 2 (issue 21), tests ``test_r2_<case>_...``; case 7 (results files) is tested with
+the results module:
+
+====  ==========================================================  =====================================
+case  input                                                       what happens
+====  ==========================================================  =====================================
+1     ``.run.lock`` or ``checkpoint.pt`` a symbolic (or hard)     refused before training, the target
+      link; a link inside the hand-out folder                     untouched; nothing written
+2     hand-outs edited by a lecturer, rebuilt                     refused naming the files, unless
+                                                                  ``--force``; cell ids deterministic;
+                                                                  written answers graded by hand
+3     ``lr=1e30`` (weights 5e29, finite loss); ``evaluate`` on    stopped as for a NaN, the last good
+      NaN weights                                                 checkpoint kept; refused
+4     resuming with other settings; with fewer epochs             what was kept and changed said (even
+                                                                  with progress=false) and recorded;
+                                                                  fewer epochs refused, nothing changed
+5     a 600-byte YAML "billion laughs"                            refused at the first alias, in
+                                                                  bounded time and memory
+6     duplicate ``--widths``/``--seeds``                          each run planned once
+8     ``reproduce --device banana``/``cuda`` without a GPU;       refused before any run; honoured at
+      ``--device``/``--out`` at paper scale; missing configs      both scales; ``--configs`` named
+9     hand-edited history or RNG state; ``checkpoint.pt`` a       named before an epoch is trained; a
+      folder; a full disk while saving                            failed save says the previous
+                                                                  checkpoint is intact (it is)
+10    ``digits_dvs`` at resolution 8; ``MLSNN_EDU_FULL=true``;    trains (too small: the size that
+      ``WORLD_SIZE=abc``; ``explore`` on a busy port; SIGTERM     works); read as on; named; refused
+      while a file is written                                     before "serving"; no temporary left
+11    NumPy integer seed, ``Path`` out_dir; ``Trainer("x")``;     accepted; TypeError naming config;
+      a config changed after it was built; float64 default        checked again; trains in float32
+12    Sparse weights into a SEW model; a checkpoint's config      refused: the recorded architecture
+      edited to another model                                     (model, T, N, width, layers) differs
+====  ==========================================================  =====================================
 """
 
 from __future__ import annotations
@@ -40,6 +73,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import stat
 import subprocess
 import sys
@@ -54,7 +88,14 @@ from mlsnn_edu.energy import estimate_energy
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.neurons import MultiLevelIF, microstep_step, multilevel_step
-from mlsnn_edu.training import CheckpointError, TrainConfig, Trainer, cosine_lr, load_checkpoint
+from mlsnn_edu.training import (
+    CheckpointError,
+    TrainConfig,
+    Trainer,
+    apply_overrides,
+    cosine_lr,
+    load_checkpoint,
+)
 from mlsnn_edu.training.checkpoint import save_checkpoint
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -451,3 +492,594 @@ def test_checkpoint_errors_name_the_entry_in_the_library_too(tmp_path: Path) -> 
     torch.save({"format": "mlsnn-edu-checkpoint-1", "config": {}}, path)
     with pytest.raises(CheckpointError, match="'epoch' entry should be an integer, but is missing"):
         load_checkpoint(path)
+
+
+# === Round 2 (issue 21): hostile files, diverging runs and a lecturer's edits ===============
+#
+# Library cases run in this process on networks of width 2 and at most 32 training
+# samples; command-line cases run the real entry point with a timeout.
+
+
+def tiny(tmp_path: Path, **changes) -> TrainConfig:
+    """A run of one step per epoch: width 2, 32 training samples in one batch, on the CPU."""
+    values = dict(
+        width=2,
+        train_subset=32,
+        batch_size=32,
+        activity_samples=8,
+        progress=False,
+        epochs=1,
+        device="cpu",
+        out_dir=str(tmp_path / "run"),
+    )
+    return TrainConfig(**{**values, **changes})
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` (links as their target's name), to prove nothing changed."""
+    return {
+        str(path.relative_to(folder)): (
+            os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+# --- R2-1: links in the run folder and in the hand-out folder --------------------------------
+
+
+def test_r2_1_a_lock_that_is_a_link_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
+    from mlsnn_edu.training.checkpoint import RunLock
+
+    precious = tmp_path / "precious.txt"
+    precious.write_text("a user's file\n")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / ".run.lock").symlink_to(precious)
+    with pytest.raises(ValueError, match=r"\.run\.lock is a symbolic link"):
+        Trainer(tiny(tmp_path))
+    with pytest.raises(CheckpointError, match=r"\.run\.lock is a symbolic link"):
+        RunLock(run).acquire()
+    (run / ".run.lock").unlink()
+    os.link(precious, run / ".run.lock")  # a hard link would be truncated just the same
+    with pytest.raises(CheckpointError, match="is a hard link"):
+        RunLock(run).acquire()
+    assert precious.read_text() == "a user's file\n"
+
+
+def test_r2_1_a_checkpoint_that_is_a_link_is_refused_before_training(tmp_path: Path) -> None:
+    precious = tmp_path / "precious.pt"
+    precious.write_bytes(b"not yours")
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").symlink_to(precious)
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt is a symbolic link .*remove it"):
+        Trainer(tiny(tmp_path))
+    assert snapshot(tmp_path) == before
+
+
+def demo_notebook(kind: str = "investigate", rubric: str | None = None):
+    """A chapter 9 with one exercise of ``kind`` (and a rubric cell when given)."""
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_markdown_cell("# 9. Demo"),
+        nbformat.v4.new_markdown_cell(f"### Exercise 9.1 — the answer ({kind})\n\nWork it out."),
+        nbformat.v4.new_code_cell(
+            "### BEGIN SOLUTION\nanswer = 42\n### END SOLUTION\ncheck_answer(answer)",
+            metadata={"tags": ["solution"]},
+        ),
+    ]
+    if rubric is not None:
+        cells.append(nbformat.v4.new_markdown_cell(rubric, metadata={"tags": ["rubric"]}))
+    cells.append(nbformat.v4.new_markdown_cell("## After the exercises"))
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    return notebook
+
+
+def write_demo_chapter(folder: Path, notebook=None) -> Path:
+    import nbformat
+
+    folder.mkdir(exist_ok=True)
+    nbformat.write(notebook or demo_notebook(), folder / "09_demo.ipynb")
+    return folder
+
+
+def test_r2_1_the_handout_builder_writes_nothing_through_a_link(tmp_path: Path) -> None:
+    from mlsnn_edu.classroom.handouts import build_assignments
+
+    notebooks = write_demo_chapter(tmp_path / "notebooks")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    output = tmp_path / "handouts"
+    output.mkdir()
+    (output / "nbgrader").symlink_to(outside)
+    before = snapshot(tmp_path / "handouts") | snapshot(outside)
+    with pytest.raises(ValueError, match=r"--output: .*nbgrader is a symbolic link"):
+        build_assignments(notebooks, output, nbgrader=True)
+    assert snapshot(tmp_path / "handouts") | snapshot(outside) == before
+
+
+# --- R2-2: a lecturer's edits and nbgrader's cell ids ----------------------------------------
+
+
+def test_r2_2_edited_handouts_are_not_overwritten_without_force(tmp_path: Path) -> None:
+    notebooks = write_demo_chapter(tmp_path / "notebooks")
+    output = tmp_path / "handouts"
+    build = ["assignments", "build", "--notebooks", str(notebooks), "--output", str(output)]
+    assert run_cli(*build, "--nbgrader").returncode == 0
+    assert run_cli(*build, "--nbgrader").returncode == 0  # unchanged files rebuild quietly
+    teacher = output / "nbgrader" / "source" / "09_demo" / "09_demo.ipynb"
+    student = output / "09_demo.ipynb"
+    for path in (teacher, student):
+        path.write_text(path.read_text().replace("Work it out.", "Work it out (my hint)."))
+    before = snapshot(output)
+    result = run_cli(*build, "--nbgrader")
+    assert_refused(result, "2 file(s) were edited", "09_demo.ipynb", "--force")
+    assert snapshot(output) == before  # nothing written
+    assert run_cli(*build, "--nbgrader", "--force").returncode == 0
+    assert "my hint" not in student.read_text() and "my hint" not in teacher.read_text()
+
+
+def test_r2_2_rebuilding_keeps_every_cell_id(tmp_path: Path) -> None:
+    import nbformat
+
+    from mlsnn_edu.classroom.handouts import build_assignments
+
+    notebooks = write_demo_chapter(tmp_path / "notebooks")
+    build_assignments(notebooks, tmp_path / "a", nbgrader=True)
+    # the chapter executed again: nbformat draws new random cell ids
+    rerun = nbformat.read(notebooks / "09_demo.ipynb", as_version=4)
+    for cell in rerun.cells:
+        cell["id"] = os.urandom(4).hex()
+    nbformat.write(rerun, notebooks / "09_demo.ipynb")
+    build_assignments(notebooks, tmp_path / "b", nbgrader=True)
+    assert snapshot(tmp_path / "a") == snapshot(tmp_path / "b")
+    source = nbformat.read(
+        tmp_path / "a" / "nbgrader" / "source" / "09_demo" / "09_demo.ipynb", as_version=4
+    )
+    graded = [c for c in source.cells if "nbgrader" in c.metadata]
+    assert [c["id"] for c in graded] == [c.metadata["nbgrader"]["grade_id"] for c in graded]
+
+
+def test_r2_2_written_answers_are_graded_by_hand_and_checkers_automatically() -> None:
+    import nbformat
+
+    from mlsnn_edu.classroom.convention import Chapter, find_exercises
+    from mlsnn_edu.classroom.handouts import student_notebook
+    from mlsnn_edu.classroom.nbgrader import nbgrader_source_notebook
+
+    def chapter(kind: str, rubric: str | None = None) -> Chapter:
+        notebook = demo_notebook(kind, rubric)
+        return Chapter(Path("09_demo.ipynb"), notebook, find_exercises(notebook, "09_demo"))
+
+    def graded(notebook) -> dict:
+        cells = [c for c in notebook.cells if "nbgrader" in c.metadata]
+        return {c.metadata["nbgrader"]["grade_id"]: c for c in cells}
+
+    rubric = "Weak: the number only. Adequate: how. Strong: why it falls like 1/N^2."
+    source = nbgrader_source_notebook(chapter("investigate", rubric))
+    cells = graded(source)
+    assert list(cells) == [
+        "ex_9_1_answer",
+        "ex_9_1_tests",
+        "ex_9_1_written_prompt",
+        "ex_9_1_written",
+    ]
+    tests, written = cells["ex_9_1_tests"].metadata["nbgrader"], cells["ex_9_1_written"]
+    assert tests["grade"] and tests["points"] == 1 and not tests["solution"]  # autograded
+    assert written.cell_type == "markdown" and rubric in written.source  # graded by hand
+    assert written.metadata["nbgrader"]["solution"] and written.metadata["nbgrader"]["grade"]
+    assert written.metadata["nbgrader"]["points"] == 2
+    assert cells["ex_9_1_written_prompt"].metadata["nbgrader"]["locked"]
+    nbformat.validate(source)
+    student = student_notebook(chapter("investigate", rubric))
+    assert all(rubric not in cell.source for cell in student.cells)  # graders only
+    assert list(graded(nbgrader_source_notebook(chapter("compute")))) == [
+        "ex_9_1_answer",
+        "ex_9_1_tests",
+    ]
+    explained = graded(nbgrader_source_notebook(chapter("explain")))["ex_9_1_written"]
+    assert 'page "For instructors"' in explained.source  # no rubric anywhere: where to find it
+    from_page = nbgrader_source_notebook(chapter("explain"), {"9.1": "- **weak**: a guess"})
+    assert "- **weak**: a guess" in graded(from_page)["ex_9_1_written"].source
+
+
+def test_r2_2_every_written_answer_of_the_chapters_has_its_rubric_from_the_teachers_page() -> None:
+    from mlsnn_edu.classroom.convention import load_chapters
+    from mlsnn_edu.classroom.nbgrader import WRITTEN_KINDS, nbgrader_source_notebook, read_rubrics
+
+    rubrics = read_rubrics(ROOT / "book" / "instructors.md")
+    for chapter in load_chapters(ROOT / "notebooks"):
+        written = {e.title.split()[0] for e in chapter.exercises if e.kind in WRITTEN_KINDS}
+        assert written <= set(rubrics), (chapter.name, written - set(rubrics))
+        source = nbgrader_source_notebook(chapter, rubrics)
+        cells = [c for c in source.cells if c.get("id", "").endswith("_written")]
+        assert len(cells) == len(written), chapter.name
+        for cell in cells:
+            for level in ("weak", "adequate", "strong"):
+                assert f"- **{level}**: " in cell.source, (chapter.name, cell.source)
+
+
+# --- R2-3: divergence ------------------------------------------------------------------------
+
+
+def test_r2_3_exploding_weights_stop_the_run_and_keep_the_last_good_checkpoint(
+    tmp_path: Path,
+) -> None:
+    from mlsnn_edu.training import NonFiniteError
+
+    Trainer(tiny(tmp_path)).fit()
+    path = tmp_path / "run" / "checkpoint.pt"
+    good = path.read_bytes()
+    with pytest.raises(NonFiniteError, match=r"epoch 2/2: the run diverged: a weight reached"):
+        Trainer(tiny(tmp_path, epochs=2, lr=1e30)).fit()
+    assert path.read_bytes() == good
+    fresh = tiny(tmp_path, lr=1e30, out_dir=str(tmp_path / "fresh"))
+    with pytest.raises(NonFiniteError, match="diverged.*no checkpoint was written"):
+        Trainer(fresh).fit()
+    assert not (tmp_path / "fresh" / "checkpoint.pt").exists()
+
+
+def test_r2_3_the_divergence_rule_on_losses() -> None:
+    from mlsnn_edu.training.trainer import divergence
+
+    model = build_model("sew_resnet18", width=2)
+    chance = float(np.log(10))
+    assert divergence(model, 2.0, 2.1, [], 10) is None
+    assert "train loss reached" in divergence(model, 10 * chance + 0.1, 2.0, [], 10)
+    history = [{"train_loss": 4.0}]  # above chance: the first epoch's loss is the reference
+    assert divergence(model, 39.0, 39.0, history, 10) is None
+    assert "test loss reached 41" in divergence(model, 1.0, 41.0, history, 10)
+
+
+def test_r2_3_evaluate_refuses_a_checkpoint_with_nan_weights(tmp_path: Path) -> None:
+    trainer = Trainer(tiny(tmp_path))
+    trainer.save()  # epoch 0: the initial weights
+    path = tmp_path / "run" / "checkpoint.pt"
+    payload = torch.load(path, weights_only=True)
+    payload["model"]["fc.weight"][0, 0] = float("nan")
+    torch.save(payload, path)
+    result = run_cli("evaluate", "--checkpoint", str(path), timeout=120)
+    assert_refused(result, str(path), "non-finite weights", "fc.weight", "diverged")
+
+
+# --- R2-4: resuming with changed settings ----------------------------------------------------
+
+
+def test_r2_4_resuming_says_what_changed_and_records_it(tmp_path: Path, capsys) -> None:
+    Trainer(tiny(tmp_path, progress=True)).fit()
+    capsys.readouterr()
+    Trainer(tiny(tmp_path, epochs=2, lr=0.01, progress=False)).fit()
+    said = capsys.readouterr().err
+    assert "after epoch 1 of 2: kept the weights" in said
+    assert "lr 0.08 -> 0.01" in said and "progress True -> False" in said
+    resumes = load_checkpoint(tmp_path / "run" / "checkpoint.pt")["resumes"]
+    assert resumes == [
+        {
+            "after_epoch": 1,
+            "changed": {"epochs": [1, 2], "lr": [0.08, 0.01], "progress": [True, False]},
+        }
+    ]
+
+
+def test_r2_4_fewer_epochs_than_trained_are_refused(tmp_path: Path) -> None:
+    Trainer(tiny(tmp_path, epochs=2)).fit()
+    before = snapshot(tmp_path / "run")
+    with pytest.raises(CheckpointError, match="epochs=1: it has already trained 2 epochs"):
+        Trainer(tiny(tmp_path, epochs=1)).fit()
+    assert snapshot(tmp_path / "run") == before
+
+
+# --- R2-5: a config that expands --------------------------------------------------------------
+
+LAUGHS = "\n".join(
+    ["assumptions:", '  - &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    + [f"  - &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    + ["description: *a9"]  # 9**10 strings, once anything walks through it
+)
+
+
+def limit_memory() -> None:
+    """At most 1 GiB of data for the child: enough for torch, not for a billion laughs."""
+    import resource
+
+    os.umask(0o022)
+    resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, 1 << 30))
+
+
+def test_r2_5_yaml_aliases_are_refused_before_they_expand(tmp_path: Path) -> None:
+    config = tmp_path / "laughs.yaml"
+    config.write_text(LAUGHS + "\n")
+    assert config.stat().st_size < 1000
+    started = time.monotonic()
+    result = subprocess.run(
+        [str(ENTRY_POINT), "train", "--config", str(config), f"out_dir={tmp_path / 'run'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        preexec_fn=limit_memory,
+    )
+    assert_refused(result, f"--config {config}: line 3 uses the YAML alias *a0", "in full")
+    assert time.monotonic() - started < 60 and not (tmp_path / "run").exists()
+    with pytest.raises(ValueError, match=r"override 'assumptions=.*': line 1 uses the YAML alias"):
+        TrainConfig.from_dict(apply_overrides({}, ["assumptions=[&a [1, 1], *a, *a]"]))
+
+
+# --- R2-6: duplicate widths and seeds ---------------------------------------------------------
+
+
+def test_r2_6_duplicate_widths_and_seeds_run_once(tmp_path: Path, monkeypatch) -> None:
+    from mlsnn_edu import cli
+
+    planned = []
+    monkeypatch.setattr(cli, "run_sweep", lambda plan, **_: planned.extend(plan) or [])
+    monkeypatch.setattr(cli, "summary_table", lambda folder: "")
+    arguments = ["reproduce", "--sweep", "--widths", "8", "8", "--seeds", "1", "0", "1"]
+    paths = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "runs")]
+    assert cli.main([*arguments, *paths]) == 0
+    names = [run.name for run in planned]
+    assert len(names) == len(set(names)) == 6  # ANN, SEW, Sparse x seeds 1, 0
+
+
+# --- R2-8: reproduce's options ----------------------------------------------------------------
+
+
+def test_r2_8_reproduce_refuses_a_bad_device_before_any_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    for device, words in (("banana", "device must be"), ("cuda", "sees no CUDA GPU")):
+        started = time.monotonic()
+        result = run_cli("reproduce", "--quick", "--device", device, "--out", str(out))
+        assert_refused(result, words)
+        assert time.monotonic() - started < 60 and not out.exists()
+
+
+def test_r2_8_reproduce_honours_device_and_out_at_paper_scale(tmp_path: Path, monkeypatch) -> None:
+    from mlsnn_edu import cli
+    from mlsnn_edu.experiments import reproduce
+
+    seen = []
+    monkeypatch.setattr(reproduce, "run_experiment", lambda config, e: seen.append(config))
+    monkeypatch.setattr(cli, "results_table", lambda results: "")
+    arguments = ["reproduce", "--dataset", "cifar10", "--device", "cpu"]
+    configs = ["--configs", str(ROOT / "configs"), "--out", str(tmp_path / "runs")]
+    assert cli.main([*arguments, *configs]) == 0
+    assert len(seen) == 10 and {config.device for config in seen} == {"cpu"}
+    assert all(Path(config.out_dir).parent == tmp_path / "runs" for config in seen)
+    seen.clear()
+    assert cli.main(["reproduce", "--quick", "--device", "cpu", "--out", str(tmp_path)]) == 0
+    assert {config.device for config in seen} == {"cpu"}
+
+
+def test_r2_8_missing_paper_configs_name_the_configs_option(tmp_path: Path) -> None:
+    result = run_cli("reproduce", "--configs", str(tmp_path), "--out", str(tmp_path / "runs"))
+    assert_refused(result, f"--configs {tmp_path}: no cifar10_vgg16_snn_t4n1.yaml there")
+    assert "--config " not in result.stderr
+
+
+# --- R2-9: hand-edited checkpoints, a checkpoint folder, a full disk -------------------------
+
+
+def test_r2_9_hand_edited_history_or_random_state_is_named_before_training(
+    tmp_path: Path,
+) -> None:
+    Trainer(tiny(tmp_path)).fit()
+    path = tmp_path / "run" / "checkpoint.pt"
+    good = torch.load(path, weights_only=True)
+    edits = [
+        ({"history": ["epoch one"]}, "'history' record 1 should be a mapping"),
+        ({"history": [{**good["history"][0], "test_loss": "low"}]}, "test_loss='low'"),
+        ({"history": []}, "holds 0 epoch record(s) but it was saved after epoch 1"),
+        ({"rng": {**good["rng"], "python": [3, [1, 2], None]}}, "'rng' entry"),
+        ({"rng": {**good["rng"], "torch": torch.zeros(3, dtype=torch.uint8)}}, "'rng' entry"),
+    ]
+    for change, words in edits:
+        torch.save({**good, **change}, path)
+        edited = path.read_bytes()
+        started = time.monotonic()
+        with pytest.raises(CheckpointError, match=re.escape(words)):
+            Trainer(tiny(tmp_path, epochs=2)).fit()
+        assert time.monotonic() - started < 30  # before an epoch of training
+        assert path.read_bytes() == edited
+
+
+def test_r2_9_a_checkpoint_folder_is_refused_before_training(tmp_path: Path) -> None:
+    (tmp_path / "run" / "checkpoint.pt").mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt is a folder"):
+        Trainer(tiny(tmp_path, resume=False))
+    result = run_cli("train", *TINY, f"out_dir={tmp_path / 'run'}", "resume=false", timeout=120)
+    assert_refused(result, "checkpoint.pt is a folder", "choose another out_dir")
+
+
+def limit_file_size() -> None:
+    """A full disk, as far as this process can tell: no file may grow past 64 KiB."""
+    import resource
+
+    os.umask(0o022)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 10, 64 << 10))
+
+
+def test_r2_9_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    Trainer(tiny(tmp_path, width=4, train_subset=64, activity_samples=16)).fit()  # as TINY
+    good = (run / "checkpoint.pt").read_bytes()
+    assert len(good) > 64 << 10
+    result = subprocess.run(
+        [str(ENTRY_POINT), "train", *TINY, "width=4", "epochs=2", f"out_dir={run}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "CUDA_VISIBLE_DEVICES": ""},
+        preexec_fn=limit_file_size,
+    )
+    assert_refused(result, "epoch 2 was trained but not saved", "could not be written")
+    assert "previous checkpoint there, if any, is unchanged" in result.stderr
+    assert (run / "checkpoint.pt").read_bytes() == good
+    assert not [
+        p.name for p in run.iterdir() if p.name.endswith(".pt") and p.name != "checkpoint.pt"
+    ]
+
+
+# --- R2-10: environment variables, a small event resolution, a busy port, SIGTERM -----------
+
+
+def test_r2_10_digits_dvs_at_resolution_8_passes_the_memory_check(tmp_path: Path) -> None:
+    from mlsnn_edu.training.config import ConfigError
+    from mlsnn_edu.training.resources import training_memory_bytes
+
+    assert training_memory_bytes(tiny(tmp_path, dataset="digits_dvs", resolution=8), 32) > 0
+    vgg = tiny(tmp_path, model="vgg16_snn", dataset="digits_dvs", resolution=8)
+    with pytest.raises(ConfigError, match="resolution=8 is too small for vgg16_snn.*=16 or more"):
+        training_memory_bytes(vgg, 32)
+
+
+def test_r2_10_the_full_scale_switch_reads_true_and_refuses_nonsense(monkeypatch) -> None:
+    from mlsnn_edu.settings import full_scale
+
+    for text, expected in (("1", True), ("true", True), ("YES", True), ("0", False), ("", False)):
+        monkeypatch.setenv("MLSNN_EDU_FULL", text)
+        assert full_scale() is expected, text
+    monkeypatch.setenv("MLSNN_EDU_FULL", "banana")
+    with pytest.raises(ValueError, match="MLSNN_EDU_FULL='banana' is neither on"):
+        full_scale()
+
+
+def test_r2_10_a_bad_world_size_is_named(tmp_path: Path, monkeypatch) -> None:
+    from mlsnn_edu.training.trainer import Distributed
+
+    for name, value in (("WORLD_SIZE", "abc"), ("WORLD_SIZE", "0"), ("LOCAL_RANK", "-1")):
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ValueError, match=f"environment variable {name} must be an integer"):
+            Distributed.from_environment()
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "2")
+    with pytest.raises(ValueError, match="RANK=2 must be below WORLD_SIZE=2"):
+        Distributed.from_environment()
+    result = run_cli("train", *TINY, f"out_dir={tmp_path / 'run'}", WORLD_SIZE="abc")
+    assert_refused(result, "WORLD_SIZE must be an integer >= 1", "'abc'")
+
+
+def test_r2_10_explore_on_a_busy_port_fails_before_serving() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_cli("explore", "--port", str(port), timeout=120)
+    assert_refused(result, f"--port {port}", "choose another port")
+    assert "serving" not in result.stdout
+
+
+SLOW_WRITE = """
+import sys, time
+from pathlib import Path
+from mlsnn_edu import cli
+from mlsnn_edu.files import write_atomically
+
+def slow_plot(args):
+    def writer(path):
+        path.write_bytes(b"half a png")
+        print("writing", flush=True)
+        time.sleep(120)
+    write_atomically(Path(sys.argv[1]) / "metrics.png", writer)
+
+cli.SUBCOMMANDS = tuple(
+    (name, text, add, slow_plot if name == "evaluate" else command)
+    for name, text, add, command in cli.SUBCOMMANDS
+)
+sys.exit(cli.main(["evaluate", "--checkpoint", "unused.pt"]))
+"""
+
+
+def test_r2_10_sigterm_during_a_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITE, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "writing"
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 143 and "terminated" in stderr and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- R2-11: what a Python user passes naturally -----------------------------------------------
+
+
+def test_r2_11_numpy_integers_and_paths_are_accepted(tmp_path: Path) -> None:
+    config = TrainConfig(
+        seed=np.int64(3),
+        epochs=np.int32(2),
+        out_dir=tmp_path / "run",
+        data_root=tmp_path,
+        lr=np.float32(0.5),
+        model_options={"theta": np.float64(0.5)},
+    )
+    assert (config.seed, config.epochs, config.out_dir) == (3, 2, str(tmp_path / "run"))
+    assert type(config.seed) is int and type(config.model_options["theta"]) is float
+    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+        TrainConfig(seed=np.float64(1.5))
+
+
+def test_r2_11_a_trainer_of_a_string_or_of_a_changed_config(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="config must be a TrainConfig.*got str 'x'"):
+        Trainer("x")
+    config = tiny(tmp_path)
+    config.width = 0  # after it was built and checked
+    with pytest.raises(ValueError, match="width must be an integer >= 1, got 0"):
+        Trainer(config)
+    config.width = 2
+    trainer = Trainer(config)
+    config.lr = 0.5
+    with pytest.raises(
+        ValueError, match=r"changed after this Trainer was built \(lr 0.08 -> 0.5\)"
+    ):
+        trainer.fit()
+    assert not (tmp_path / "run").exists()
+
+
+def test_r2_11_training_works_with_float64_as_the_default_dtype(tmp_path: Path) -> None:
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        history = Trainer(tiny(tmp_path)).fit()
+        assert torch.get_default_dtype() == torch.float64  # left as the user set it
+    finally:
+        torch.set_default_dtype(previous)
+    assert len(history) == 1
+
+
+# --- R2-12: a checkpoint's architecture ------------------------------------------------------
+
+
+def test_r2_12_sparse_weights_never_load_into_a_sew_model(tmp_path: Path) -> None:
+    from mlsnn_edu.training import load_trained, load_weights
+
+    trainer = Trainer(tiny(tmp_path, model="sparse_resnet18"))
+    trainer.save()
+    path = tmp_path / "run" / "checkpoint.pt"
+    sew = build_model("sew_resnet18", width=2)
+    with pytest.raises(CheckpointError, match=r"holds the weights of sparse_resnet18 \[T=1, N=4"):
+        load_weights(sew, path)
+    assert isinstance(load_weights(build_model("sparse_resnet18", width=2), path), torch.nn.Module)
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["model"] = "sew_resnet18"  # the config edited by hand
+    edited = tmp_path / "edited.pt"
+    torch.save(payload, edited)
+    with pytest.raises(CheckpointError, match="its config was changed.*'sparse_resnet18' saved"):
+        load_trained(edited)
+    result = run_cli("evaluate", "--checkpoint", str(edited), timeout=120)
+    assert_refused(result, "its weights belong to sparse_resnet18", "restore the config")
