@@ -651,17 +651,15 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable, Command], ...] = (
 )
 
 #: What a user's mistake raises; main() prints these as one line instead of a traceback.
-#: (Missing, unreadable or misplaced files given on the command line are OSErrors.)
+#: (Missing, unreadable or misplaced files are OSErrors, and so is a full disk: each names
+#: its file and the system's reason.)
 USER_ERRORS = (
     ValueError,
     CheckpointError,
     NonFiniteError,
     DatasetError,
     AssignmentError,
-    FileNotFoundError,
-    PermissionError,
-    IsADirectoryError,
-    NotADirectoryError,
+    OSError,
 )
 
 

@@ -924,6 +924,22 @@ def test_r2_9_a_full_disk_keeps_the_previous_checkpoint_and_says_so(tmp_path: Pa
     ]
 
 
+def test_r2_9_logs_that_cannot_be_written_say_the_epoch_was_saved(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import errno
+
+    from mlsnn_edu.training import trainer as trainer_module
+
+    def full_disk(history, out_dir) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(trainer_module, "write_logs", full_disk)
+    with pytest.raises(CheckpointError, match="epoch 1 was saved in .*No space left on device"):
+        Trainer(tiny(tmp_path)).fit()
+    assert load_checkpoint(tmp_path / "run" / "checkpoint.pt")["epoch"] == 1
+
+
 # --- R2-10: environment variables, a small event resolution, a busy port, SIGTERM -----------
 
 

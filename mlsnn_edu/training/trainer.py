@@ -538,7 +538,14 @@ class Trainer:
                 f"epoch {self.epoch} was trained but not saved: {error} (it holds: {kept})"
             ) from None
         if self.dist.is_main:
-            write_logs(self.history, self.out_dir)
+            try:
+                write_logs(self.history, self.out_dir)
+            except OSError as error:
+                raise CheckpointError(
+                    f"epoch {self.epoch} was saved in {self.checkpoint_path}, but its logs "
+                    f"could not be written to {self.out_dir} ({error.strerror or error}); free "
+                    "some disk space and run again: it resumes and rewrites them"
+                ) from None
 
     def _non_finite_advice(self, label: str, error: Exception) -> str:
         if self.epoch > 0:
