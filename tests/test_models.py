@@ -216,10 +216,15 @@ def test_vgg16_layout():
     assert [c.out_channels for c in convs] == [64, 64, 128, 128, 256, 256, 256] + [512] * 6
     assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 13
     names = list(dict(model.named_children()))
+    pools = [name for name in names if name.startswith("pool")]
     assert [
-        names.index(f"pool{k}") - names.index(f"sn{i}") for k, i in enumerate((2, 4, 7, 10, 13), 1)
-    ] == [1] * 5
+        names.index(f"pool{k}") - names.index(f"sn{i}") for k, i in enumerate((2, 4, 7, 10), 1)
+    ] == [1] * 4
+    assert len(pools) == 4  # a 32x32 input ends at 2x2, averaged, not max-pooled to 1x1
+    assert names[names.index("sn13") + 1] == "avgpool"
     assert model.fc.in_features == 512
+    x = torch.randn(2, 3, 32, 32)
+    assert model(x).shape == (2, 10)
 
 
 def test_fold_time_shapes_and_no_copy_for_one_timestep():
