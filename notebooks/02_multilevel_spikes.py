@@ -194,7 +194,7 @@ print(
 # the remainder, the floors telescope and a (T, N) neuron emits
 #
 # $$
-# S_{T,N}(I) = \operatorname{clamp}\!\left(\left\lfloor \frac{T I}{\theta}
+# Z_{T,N}(I) = \operatorname{clamp}\!\left(\left\lfloor \frac{T I}{\theta}
 #   \right\rfloor, 0, N T\right)
 # $$
 #
@@ -215,7 +215,7 @@ closed_form = spike_total(currents, timesteps=4, levels=1)
 print("constant currents tested:", currents.numel())
 print("[T=4, N=1] on I vs [T=1, N=4] on 4I, differing totals:", differing)
 print(
-    "closed form S(I) agrees with the simulation:", torch.equal(binary_t4, closed_form)
+    "closed form Z(I) agrees with the simulation:", torch.equal(binary_t4, closed_form)
 )
 
 # %% [markdown]
@@ -254,7 +254,7 @@ for label, sequence in cases.items():
 # ## Quantization error
 #
 # What a neuron passes downstream is its rate-coded output
-# $q(x) = \frac{\theta}{T} S_{T,N}(x)$: a staircase with $N T + 1$ steps of height
+# $q(x) = \frac{\theta}{T} Z_{T,N}(x)$: a staircase with $N T + 1$ steps of height
 # $\theta / T$ covering $[0, N\theta]$. T buys *resolution* (smaller steps), N
 # buys *range* (more steps per timestep). If we fix the range to $[0, 1]$
 # (threshold $\theta = 1/N$), the error depends on N·T alone. The floor makes

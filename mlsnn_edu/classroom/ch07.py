@@ -104,4 +104,4 @@ def _events_hint(
         return "the camera compares log(epsilon + intensity), not the intensities themselves"
     if expected == 0:
         return "a change smaller than one threshold gives no event"
-    return "follow the camera's rule: how far does log(epsilon + I) move, in thresholds?"
+    return "follow the camera's rule: how far does log(epsilon + brightness) move, in thresholds?"
