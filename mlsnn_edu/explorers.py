@@ -36,10 +36,9 @@ from IPython.display import clear_output, display
 
 from mlsnn_edu.checks import check_levels, check_positive_int, check_theta, check_timesteps
 from mlsnn_edu.data.digits import digits_datasets
-from mlsnn_edu.energy import calibrate_batch_norm, estimate_energy
+from mlsnn_edu.energy import estimate_energy, measure_activity
 from mlsnn_edu.figures import plot_activity
 from mlsnn_edu.models import build_model
-from mlsnn_edu.monitor import record_activity
 from mlsnn_edu.quantization import QuantizationError, quantization_error
 
 # --- pages that compute by themselves: HTML, SVG and a little JavaScript --------------------
@@ -227,8 +226,7 @@ def _measure(network: str, timesteps: int, levels: int, width: int, samples: int
     torch.manual_seed(seed)
     model = build_model(network, timesteps=timesteps, levels=levels, width=width)
     inputs = _test_digits()[:samples]
-    calibrate_batch_norm(model, inputs)
-    monitor = record_activity(model, inputs)
+    monitor = measure_activity(model, inputs, calibrate_on=inputs)
     summary = monitor.summary()
     total = monitor.total()
     result = ActivityEnergy(
