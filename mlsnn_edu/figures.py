@@ -31,8 +31,8 @@ from mlsnn_edu.experiments.results import (
     SEW_N4,
     SPARSE_N4,
     RunRecord,
-    mean_interval,
 )
+from mlsnn_edu.experiments.verdict import mean_interval
 from mlsnn_edu.monitor import LayerActivity
 from mlsnn_edu.quantization import quantize
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase

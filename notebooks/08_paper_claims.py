@@ -88,7 +88,7 @@ glue("ch8_vgg_epochs", epochs_by_recipe["paper-sgd-vgg"], display=False)
 # say) or a difference (of two accuracies) between two networks trained with
 # the same width and seed. Over the seeds the book takes the mean and its 95 %
 # t-interval, $\bar r \pm t_{0.975,\,n-1}\, s/\sqrt n$, and applies one rule
-# (`mlsnn_edu.experiments.results.judge`):
+# (`mlsnn_edu.experiments.judge`):
 #
 # * **reproduced**: the interval excludes "no effect" (1 for a ratio, 0 for a
 #   difference) and reaches the paper's size;

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlsnn_edu.experiments import results as R
+from mlsnn_edu.experiments import verdict as V
 from mlsnn_edu.experiments.sweep import (
     PAPER_RECIPE,
     code_fingerprint,
@@ -23,59 +24,59 @@ from mlsnn_edu.experiments.sweep import (
 # --- the verdict rule, on constructed intervals -----------------------------------------------
 
 
-def interval(low: float, high: float) -> R.Interval:
-    return R.Interval((low + high) / 2, low, high, 5)
+def interval(low: float, high: float) -> V.Interval:
+    return V.Interval((low + high) / 2, low, high, 5)
 
 
 @pytest.mark.parametrize(
     ("low", "high", "expected"),
     [
-        (0.50, 0.70, R.REPRODUCED),  # wholly beyond the paper's 25 %
-        (0.70, 0.90, R.REPRODUCED),  # reaches 0.75
-        (0.80, 0.95, R.SMALLER),  # fewer spikes, but not 25 % fewer
-        (0.87, 1.07, R.INCONCLUSIVE),  # a 3 % effect inside a 20-point spread
-        (1.02, 1.10, R.NOT_REPRODUCED),  # more spikes with barriers
+        (0.50, 0.70, V.REPRODUCED),  # wholly beyond the paper's 25 %
+        (0.70, 0.90, V.REPRODUCED),  # reaches 0.75
+        (0.80, 0.95, V.SMALLER),  # fewer spikes, but not 25 % fewer
+        (0.87, 1.07, V.INCONCLUSIVE),  # a 3 % effect inside a 20-point spread
+        (1.02, 1.10, V.NOT_REPRODUCED),  # more spikes with barriers
     ],
 )
 def test_the_verdict_rule_on_a_reduction_claim(low: float, high: float, expected: str) -> None:
-    assert R.judge(interval(low, high), no_effect=1.0, paper=0.75) == expected
+    assert V.judge(interval(low, high), no_effect=1.0, paper=0.75) == expected
 
 
 def test_the_verdict_rule_on_an_increase_and_without_evidence() -> None:
-    assert R.judge(interval(2.1, 2.8), no_effect=1.0, paper=2.0) == R.REPRODUCED
-    assert R.judge(interval(1.2, 1.5), no_effect=1.0, paper=2.0) == R.SMALLER
-    assert R.judge(interval(0.6, 0.9), no_effect=1.0, paper=2.0) == R.NOT_REPRODUCED
-    assert R.judge(None, no_effect=1.0, paper=2.0) == R.NOT_TESTABLE
+    assert V.judge(interval(2.1, 2.8), no_effect=1.0, paper=2.0) == V.REPRODUCED
+    assert V.judge(interval(1.2, 1.5), no_effect=1.0, paper=2.0) == V.SMALLER
+    assert V.judge(interval(0.6, 0.9), no_effect=1.0, paper=2.0) == V.NOT_REPRODUCED
+    assert V.judge(None, no_effect=1.0, paper=2.0) == V.NOT_TESTABLE
     with pytest.raises(ValueError, match="differ"):
-        R.judge(interval(0.5, 0.6), no_effect=1.0, paper=1.0)
+        V.judge(interval(0.5, 0.6), no_effect=1.0, paper=1.0)
 
 
 def test_the_no_loss_rule() -> None:
-    assert R.judge_no_loss(interval(-0.8, 0.6), margin=1.0) == R.REPRODUCED
-    assert R.judge_no_loss(interval(-3.0, 0.5), margin=1.0) == R.INCONCLUSIVE
-    assert R.judge_no_loss(interval(1.5, 4.0), margin=1.0) == R.NOT_REPRODUCED
-    assert R.judge_no_loss(None, margin=1.0) == R.NOT_TESTABLE
+    assert V.judge_no_loss(interval(-0.8, 0.6), margin=1.0) == V.REPRODUCED
+    assert V.judge_no_loss(interval(-3.0, 0.5), margin=1.0) == V.INCONCLUSIVE
+    assert V.judge_no_loss(interval(1.5, 4.0), margin=1.0) == V.NOT_REPRODUCED
+    assert V.judge_no_loss(None, margin=1.0) == V.NOT_TESTABLE
 
 
 def test_a_3_percent_effect_in_a_20_point_spread_is_inconclusive() -> None:
     ratios = [0.77, 0.87, 0.97, 1.07, 1.17]  # mean 0.97, s = 0.158
-    assert R.judge(R.mean_interval(ratios), no_effect=1.0, paper=0.75) == R.INCONCLUSIVE
+    assert V.judge(V.mean_interval(ratios), no_effect=1.0, paper=0.75) == V.INCONCLUSIVE
 
 
 def test_the_t_interval_by_hand() -> None:
     # mean 2, s = 1, t(0.975, 2) = 4.3027: half-width 4.3027 / sqrt(3) = 2.4842
-    found = R.mean_interval([1.0, 2.0, 3.0])
+    found = V.mean_interval([1.0, 2.0, 3.0])
     assert found.mean == 2.0 and found.n == 3
     assert found.low == pytest.approx(2 - 2.4842, abs=1e-4)
     assert found.high == pytest.approx(2 + 2.4842, abs=1e-4)
     with pytest.raises(ValueError, match="at least 2 seeds"):
-        R.mean_interval([1.0])
+        V.mean_interval([1.0])
 
 
 def test_seeds_needed_by_hand() -> None:
     # s = 0.2, effect 0.25: n = 4 gives 3.182 * 0.2 / 2 = 0.318; n = 5 gives 2.776 * 0.2 / 2.236 = 0.248
-    assert R.seeds_needed(0.2, 0.25) == 5
-    assert R.seeds_needed(0.2, -0.25) == 5
+    assert V.seeds_needed(0.2, 0.25) == 5
+    assert V.seeds_needed(0.2, -0.25) == 5
 
 
 def test_stopped_improving() -> None:
@@ -193,7 +194,7 @@ def test_the_accuracy_gate() -> None:
         R.parse_run(run_payload(R.SEW_N4, 8, seed, 1.0, accuracy), Path(f"{seed}.json"))
         for seed, accuracy in enumerate([0.98, 0.96, 0.90, 0.30])
     ]
-    passed = [R.passes_gate(run, folder_runs) for run in folder_runs]
+    passed = [V.passes_gate(run, folder_runs) for run in folder_runs]
     assert passed == [True, True, False, False]  # 8 points below the best; near chance
 
 

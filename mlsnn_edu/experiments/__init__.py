@@ -1,7 +1,9 @@
 """The paper's experiments: trained runs, their results, and the claims judged against them.
 
-* :mod:`~mlsnn_edu.experiments.results`: run files read back, intervals, the verdict rule;
+* :mod:`~mlsnn_edu.experiments.results`: run files read back as typed records, paired measures;
+* :mod:`~mlsnn_edu.experiments.verdict`: intervals over seeds, the accuracy gate, the verdict rule;
 * :mod:`~mlsnn_edu.experiments.claims`: each claim of the paper measured and judged;
+* :mod:`~mlsnn_edu.experiments.stem_gradients`: the gradient reaching the stem (the STE claims);
 * :mod:`~mlsnn_edu.experiments.sweep`: ``mlsnn-edu reproduce --sweep``, one file per run;
 * :mod:`~mlsnn_edu.experiments.reproduce`: ``mlsnn-edu reproduce`` (quick or paper scale);
 * :mod:`~mlsnn_edu.experiments.energy`: whole networks' energy compared (``mlsnn-edu energy``).
@@ -22,7 +24,6 @@ from mlsnn_edu.experiments.claims import (  # noqa: I001 (after results, which i
     energy_rows,
     gradient_rows,
     ratio_by_epoch,
-    stem_gradient_ratios,
 )
 from mlsnn_edu.experiments.energy import MULTILEVEL, compare_energy, untrained_networks
 from mlsnn_edu.experiments.provenance import record_provenance
@@ -34,19 +35,22 @@ from mlsnn_edu.experiments.results import (
     SPARSE_N4,
     VGG_BINARY,
     VGG_MULTILEVEL,
-    Interval,
     Network,
     ResultsError,
     RunRecord,
-    judge,
-    judge_no_loss,
     load_runs,
-    mean_interval,
-    passes_gate,
     runs_of,
-    seeds_needed,
     sew,
     sparse,
+)
+from mlsnn_edu.experiments.stem_gradients import stem_gradient_ratios
+from mlsnn_edu.experiments.verdict import (
+    Interval,
+    judge,
+    judge_no_loss,
+    mean_interval,
+    passes_gate,
+    seeds_needed,
 )
 
 __all__ = [

@@ -2,17 +2,15 @@
 
 Every claim is turned into one number per seed (a ratio or a difference of two
 trained networks with the same width and seed), a 95 % interval over the
-seeds (:func:`~mlsnn_edu.experiments.results.mean_interval`), and a verdict by
-the one rule of :func:`~mlsnn_edu.experiments.results.judge` (or, for "no
-loss" claims, :func:`~mlsnn_edu.experiments.results.judge_no_loss`). Only
+seeds (:func:`~mlsnn_edu.experiments.verdict.mean_interval`), and a verdict by
+the one rule of :func:`~mlsnn_edu.experiments.verdict.judge` (or, for "no
+loss" claims, :func:`~mlsnn_edu.experiments.verdict.judge_no_loss`). Only
 pairs whose two runs pass the accuracy gate
-(:func:`~mlsnn_edu.experiments.results.passes_gate`) are compared. Chapter 8
+(:func:`~mlsnn_edu.experiments.verdict.passes_gate`) are compared. Chapter 8
 prints the rows; chapters 3, 4 and 6 quote single ones.
 
-The gradient claims are measured here, not read from the runs: the gradient
-norm at the stem of SEW-ResNet18, Sparse + sigmoid barrier and Sparse + STE
-barrier, same initial weights and batch, over several seeds
-(:func:`stem_gradient_ratios`), which is what chapter 4 measures too.
+The gradient claims are not read from the runs: they are measured on fresh
+networks by :mod:`~mlsnn_edu.experiments.stem_gradients`, as chapter 4 does.
 """
 
 from __future__ import annotations
@@ -21,9 +19,6 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import torch
-from torch import nn
-
 from mlsnn_edu.energy import MULTILEVEL_COSTS
 from mlsnn_edu.experiments.results import (
     ACTIVITY_MEASURES,
@@ -31,20 +26,20 @@ from mlsnn_edu.experiments.results import (
     SPARSE_N4,
     VGG_BINARY,
     VGG_MULTILEVEL,
-    Interval,
     Measure,
     Network,
     RunRecord,
+    runs_of,
+    sparse,
+)
+from mlsnn_edu.experiments.stem_gradients import GradientRatios
+from mlsnn_edu.experiments.verdict import (
+    Interval,
     judge,
     judge_no_loss,
     mean_interval,
     passes_gate,
-    runs_of,
-    sparse,
 )
-from mlsnn_edu.gradients import GradientNormRecorder
-from mlsnn_edu.models import build_model
-from mlsnn_edu.settings import seed_everything
 
 #: The main comparison's width (most seeds), and the width of VGG16 and of the N axis.
 MAIN_WIDTH = 16
@@ -56,7 +51,6 @@ PAPER_LESS_ENERGY = 0.75  # "25-30 % less energy": at least 25 % less
 PAPER_BINARY_OVER_MULTILEVEL = 2.0  # "2-3x less energy"
 PAPER_COLLAPSE_POINTS = 5.0  # "collapses": read here as at least 5 points lost
 PAPER_STARVATION = -1.0  # "starves": read here as ten times less gradient (log10 ratio)
-NO_GRADIENT = 1e-12
 
 
 def gated_pairs(
@@ -176,59 +170,6 @@ def ceiling_by_epoch(runs, width: int) -> dict[int, list[float]]:
         for index, epoch in enumerate(run.epochs):
             by_epoch.setdefault(epoch.epoch, []).append(run.sum_mass_above_levels(index))
     return by_epoch
-
-
-# --- gradients ----------------------------------------------------------------------------------
-
-
-def stem_gradient(network: str, barrier: str | None, *, seed: int, saturate: bool) -> float:
-    """Gradient norm at the stem of a width-8 ResNet18 [T=1, N=4] on one random batch.
-
-    The weights and the batch depend only on ``seed``, so SEW, Sparse + sigmoid
-    and Sparse + STE are compared with the same weights. ``saturate`` sets
-    every second batch norm's shift to 8, pushing every residual sum beyond
-    N + 1 (chapter 4's saturated regime).
-    """
-    seed_everything(seed)
-    options = {} if barrier is None else {"barrier_surrogate": barrier}
-    model = build_model(network, width=8, levels=4, **options)
-    if saturate:
-        for path, module in model.named_modules():
-            if path.endswith("bn2"):
-                nn.init.constant_(module.bias, 8.0)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(16, 3, 32, 32, generator=generator)
-    with GradientNormRecorder(model) as recorder:
-        nn.functional.cross_entropy(model(x), torch.arange(16) % 10).backward()
-    return recorder.history["stem"][0]
-
-
-@dataclass(frozen=True)
-class GradientRatios:
-    """Per seed: log10 of the stem gradient of Sparse + SG over Sparse + STE, and of STE over SEW."""
-
-    sg_over_ste: list[float]
-    ste_over_sew: list[float]
-
-
-def stem_gradient_ratios(seeds: Iterable[int] = range(5), *, saturate: bool) -> GradientRatios:
-    """:func:`stem_gradient` ratios, as base-10 logarithms (0 = equal; -1 = ten times less).
-
-    A gradient of exactly 0 counts as :data:`NO_GRADIENT` (twelve orders of magnitude below).
-    """
-    sg, ste = [], []
-    for seed in seeds:
-        norms = {
-            barrier: stem_gradient(model, barrier, seed=seed, saturate=saturate)
-            for model, barrier in (
-                ("sew_resnet18", None),
-                ("sparse_resnet18", "sigmoid"),
-                ("sparse_resnet18", "ste"),
-            )
-        }
-        sg.append(math.log10(max(norms["sigmoid"] / norms["ste"], NO_GRADIENT)))
-        ste.append(math.log10(norms["ste"] / norms[None]))
-    return GradientRatios(sg, ste)
 
 
 # --- the claims ---------------------------------------------------------------------------------
@@ -366,7 +307,7 @@ def accuracy_rows(runs: list[RunRecord]) -> list[ClaimRow]:
 
 
 def gradient_rows(at_init: GradientRatios, saturated: GradientRatios) -> list[ClaimRow]:
-    """The STE claims, from :func:`stem_gradient_ratios` in both regimes."""
+    """The STE claims, from :func:`~mlsnn_edu.experiments.stem_gradients.stem_gradient_ratios` in both regimes."""
     rows = []
     for regime, ratios in (("at initialisation", at_init), ("with saturated sums", saturated)):
         starve = mean_interval(ratios.sg_over_ste)

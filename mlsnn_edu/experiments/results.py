@@ -7,13 +7,10 @@ and turns them into the quantities the book quotes:
 
 * :func:`paired_ratios` — a measure of network A over the same measure of
   network B, one ratio per seed trained for both (same width, same seed);
-* :func:`mean_interval` — the mean over seeds with its 95 % t-interval,
+* :func:`paired_differences` — accuracy differences, per seed trained for both.
 
-  .. math::
-
-      \bar r \pm t_{0.975,\,n-1}\, s / \sqrt{n};
-
-* :func:`judge` — the verdict rule of chapter 8, stated once here.
+The intervals over seeds, the accuracy gate and the verdict rule that turn
+these into chapter 8's verdicts are in :mod:`~mlsnn_edu.experiments.verdict`.
 
 The committed results ship inside the package (:data:`COMMITTED_RESULTS`), so a
 chapter finds them from an installed copy as well as from a checkout.
@@ -26,9 +23,6 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
-from scipy import stats
 
 SCHEMA = "mlsnn-edu-run-2"
 #: Where the committed sweep lives: package data, found from a checkout or an installed copy.
@@ -329,112 +323,3 @@ def paired_differences(
     runs = list(runs)
     a, b = runs_of(runs, top, width), runs_of(runs, bottom, width)
     return [a[k].accuracy - b[k].accuracy for k in sorted(a.keys() & b.keys())]
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A mean over n seeds with its 95 % t-interval [low, high]."""
-
-    mean: float
-    low: float
-    high: float
-    n: int
-
-    def __contains__(self, value: float) -> bool:
-        return self.low <= value <= self.high
-
-    def __str__(self) -> str:
-        return f"{self.mean:.2f} [{self.low:.2f}, {self.high:.2f}] (n={self.n})"
-
-
-def mean_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
-    r"""Mean and t-interval :math:`\bar x \pm t_{(1+c)/2,\,n-1}\, s/\sqrt n` over seeds (n >= 2)."""
-    x = np.asarray(list(values), dtype=float)
-    if x.size < 2:
-        raise ValueError(f"an interval needs at least 2 seeds, got {x.size}")
-    mean = float(x.mean())
-    half = float(stats.t.ppf((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
-    return Interval(mean, mean - half, mean + half, int(x.size))
-
-
-def seeds_needed(spread: float, effect: float, confidence: float = 0.95) -> int:
-    r"""Seeds n for a 95 % interval narrower than the effect: :math:`t_{n-1}\, s/\sqrt n < |effect|`.
-
-    ``spread`` is the standard deviation s over seeds; the interval around a
-    true effect of that size then excludes no effect.
-    """
-    if effect == 0:
-        raise ValueError("effect must be non-zero")
-    for n in range(2, 10_000):
-        if stats.t.ppf((1 + confidence) / 2, n - 1) * spread / math.sqrt(n) < abs(effect):
-            return n
-    return 10_000
-
-
-# --- the accuracy gate and the verdict rule ------------------------------------------------------
-
-#: A run counts as trained when it is within this many points of its group's best run ...
-GATE_MARGIN = 5.0
-#: ... and this many points above chance (10 % on ten classes).
-GATE_ABOVE_CHANCE = 40.0
-
-
-def passes_gate(run: RunRecord, group: Iterable[RunRecord], chance: float = 10.0) -> bool:
-    """The accuracy gate: converged, within :data:`GATE_MARGIN` of the group's best, far above chance."""
-    best = max(other.accuracy for other in group)
-    return (
-        run.converged()
-        and run.accuracy >= best - GATE_MARGIN
-        and run.accuracy >= chance + GATE_ABOVE_CHANCE
-    )
-
-
-REPRODUCED = "reproduced"
-SMALLER = "reproduced in direction, smaller"
-INCONCLUSIVE = "inconclusive"
-NOT_REPRODUCED = "not reproduced"
-NOT_TESTABLE = "not testable here"
-VERDICTS = (REPRODUCED, SMALLER, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE)
-
-
-def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
-    """The verdict on an effect claim, from the 95 % interval of what was measured.
-
-    ``no_effect`` is the value with no effect (1 for a ratio, 0 for a
-    difference); ``paper`` is the paper's effect at its smallest (0.75 for
-    "at least 25 % fewer"). With the interval [low, high]:
-
-    * it contains ``no_effect``: **inconclusive**;
-    * it lies wholly on the other side of ``no_effect`` from ``paper``: **not reproduced**;
-    * it lies on the paper's side and reaches ``paper`` (or beyond): **reproduced**;
-    * it lies on the paper's side without reaching ``paper``: **reproduced in direction, smaller**.
-
-    ``interval`` None (the runs failed the accuracy gate, or none exist) is **not testable here**.
-    """
-    if paper == no_effect:
-        raise ValueError("the paper's effect must differ from no_effect")
-    if interval is None:
-        return NOT_TESTABLE
-    if no_effect in interval:
-        return INCONCLUSIVE
-    paper_side_is_below = paper < no_effect
-    if (interval.high < no_effect) != paper_side_is_below:
-        return NOT_REPRODUCED
-    reaches = interval.low <= paper if paper_side_is_below else interval.high >= paper
-    return REPRODUCED if reaches else SMALLER
-
-
-def judge_no_loss(interval: Interval | None, *, margin: float) -> str:
-    """The verdict on a "no loss" claim (two accuracies equal), from the interval of their difference.
-
-    **reproduced** when the whole interval lies within ``±margin`` points;
-    **not reproduced** when it lies wholly outside; **inconclusive** otherwise;
-    **not testable here** without an interval.
-    """
-    if interval is None:
-        return NOT_TESTABLE
-    if -margin <= interval.low and interval.high <= margin:
-        return REPRODUCED
-    if interval.low > margin or interval.high < -margin:
-        return NOT_REPRODUCED
-    return INCONCLUSIVE

@@ -10,11 +10,11 @@ from mlsnn_edu.experiments.results import (
     SEW_N4,
     SPARSE_N4,
     load_runs,
-    mean_interval,
     paired_ratios,
     runs_of,
     widths_of,
 )
+from mlsnn_edu.experiments.verdict import mean_interval
 
 
 def summary_table(results_dir: str | Path = COMMITTED_RESULTS) -> str:
