@@ -22,83 +22,12 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import torch
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from mlsnn_edu.checks import check_levels, check_timesteps
+from mlsnn_edu.diagram_shapes import BARRIER, INPUT, NEURON, SPIKE, SUM, arrow, box, canvas
 from mlsnn_edu.energy.presets import get_preset
 from mlsnn_edu.neurons import microstep_step, run_neuron
-
-INPUT, NEURON, SUM, BARRIER, SPIKE = "#e8eef7", "#d6e9d5", "#f3f3f3", "#f7d9c4", "tab:red"
-
-
-def _canvas(width: float, height: float, size: tuple[float, float]) -> tuple[Figure, Axes]:
-    figure, ax = plt.subplots(figsize=size)
-    ax.set_xlim(0, width)
-    ax.set_ylim(0, height)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    return figure, ax
-
-
-def _box(
-    ax: Axes,
-    centre: tuple[float, float],
-    text: str,
-    *,
-    width: float = 2.4,
-    height: float = 0.9,
-    colour: str = SUM,
-    edge: str = "black",
-    fontsize: float = 9,
-) -> tuple[float, float, float, float]:
-    """A rounded box with ``text`` at ``centre``; returns its (left, right, bottom, top)."""
-    x, y = centre
-    ax.add_patch(
-        FancyBboxPatch(
-            (x - width / 2, y - height / 2),
-            width,
-            height,
-            boxstyle="round,pad=0.02,rounding_size=0.12",
-            facecolor=colour,
-            edgecolor=edge,
-            linewidth=1.0,
-        )
-    )
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-    return x - width / 2, x + width / 2, y - height / 2, y + height / 2
-
-
-def _arrow(
-    ax: Axes,
-    start: tuple[float, float],
-    end: tuple[float, float],
-    *,
-    colour: str = "black",
-    text: str = "",
-    curve: float = 0.0,
-    fontsize: float = 8,
-    offset: tuple[float, float] = (0.1, 0.0),
-    linewidth: float = 1.2,
-) -> None:
-    ax.add_patch(
-        FancyArrowPatch(
-            start,
-            end,
-            arrowstyle="-|>",
-            mutation_scale=11,
-            color=colour,
-            linewidth=linewidth,
-            connectionstyle=f"arc3,rad={curve}",
-            shrinkA=0,
-            shrinkB=0,
-        )
-    )
-    if text:
-        x = (start[0] + end[0]) / 2 + offset[0]
-        y = (start[1] + end[1]) / 2 + offset[1]
-        ax.text(x, y, text, fontsize=fontsize, color=colour, ha="left", va="center")
 
 
 def if_neuron_loop(theta: float = 1.0) -> Figure:
@@ -107,23 +36,23 @@ def if_neuron_loop(theta: float = 1.0) -> Figure:
     The membrane potential v is the only thing the neuron keeps from one
     timestep to the next.
     """
-    figure, ax = _canvas(13.6, 5.2, (10.0, 3.9))
-    _box(ax, (1.2, 3.4), "input current\n$I(t)$", width=2.0, colour=INPUT)
-    _box(ax, (4.2, 3.4), "integrate\n$v \\leftarrow v + I(t)$", colour=NEURON)
-    _box(ax, (7.3, 3.4), f"fire?\n$v \\geq \\theta$ ($\\theta$ = {theta:g})", colour=NEURON)
-    _box(ax, (10.5, 4.4), "spike $s(t) = 1$", width=2.3, colour=BARRIER)
-    _box(ax, (10.5, 2.4), "soft reset\n$v \\leftarrow v - \\theta$", width=2.3, colour=NEURON)
-    _box(ax, (7.3, 1.0), "no spike: $s(t) = 0$, v kept", width=3.2, colour=SUM)
-    _arrow(ax, (2.2, 3.4), (3.0, 3.4))
-    _arrow(ax, (5.4, 3.4), (6.1, 3.4))
-    _arrow(ax, (8.5, 3.7), (9.35, 4.3), text="yes", offset=(-0.35, 0.3))
-    _arrow(ax, (10.5, 3.95), (10.5, 2.85))
-    _arrow(ax, (7.3, 2.95), (7.3, 1.45), text="no", offset=(0.1, 0.0))
-    _arrow(ax, (11.65, 4.4), (12.3, 4.4), colour=SPIKE)
+    figure, ax = canvas(13.6, 5.2, (10.0, 3.9))
+    box(ax, (1.2, 3.4), "input current\n$I(t)$", width=2.0, colour=INPUT)
+    box(ax, (4.2, 3.4), "integrate\n$v \\leftarrow v + I(t)$", colour=NEURON)
+    box(ax, (7.3, 3.4), f"fire?\n$v \\geq \\theta$ ($\\theta$ = {theta:g})", colour=NEURON)
+    box(ax, (10.5, 4.4), "spike $s(t) = 1$", width=2.3, colour=BARRIER)
+    box(ax, (10.5, 2.4), "soft reset\n$v \\leftarrow v - \\theta$", width=2.3, colour=NEURON)
+    box(ax, (7.3, 1.0), "no spike: $s(t) = 0$, v kept", width=3.2, colour=SUM)
+    arrow(ax, (2.2, 3.4), (3.0, 3.4))
+    arrow(ax, (5.4, 3.4), (6.1, 3.4))
+    arrow(ax, (8.5, 3.7), (9.35, 4.3), text="yes", offset=(-0.35, 0.3))
+    arrow(ax, (10.5, 3.95), (10.5, 2.85))
+    arrow(ax, (7.3, 2.95), (7.3, 1.45), text="no", offset=(0.1, 0.0))
+    arrow(ax, (11.65, 4.4), (12.3, 4.4), colour=SPIKE)
     ax.text(12.4, 4.4, "to the\nnext layer", fontsize=8, color=SPIKE, va="center")
     # both branches end the timestep and come back to integrate at t + 1
-    _arrow(ax, (9.35, 2.2), (4.6, 2.95), curve=-0.25, colour="tab:blue")
-    _arrow(ax, (5.7, 1.0), (4.0, 2.95), curve=-0.3, colour="tab:blue")
+    arrow(ax, (9.35, 2.2), (4.6, 2.95), curve=-0.25, colour="tab:blue")
+    arrow(ax, (5.7, 1.0), (4.0, 2.95), curve=-0.3, colour="tab:blue")
     ax.text(
         0.2,
         1.5,
@@ -241,7 +170,7 @@ def avalanche_sources(levels: int = 4, blocks: int = 2) -> Figure:
     flow.set_ylim(0.3, 4.4)
     flow.set_aspect("equal")
     flow.axis("off")
-    _box(flow, (1.1, 2.0), "stage input\n(≤ N)", width=1.8, colour=INPUT)
+    box(flow, (1.1, 2.0), "stage input\n(≤ N)", width=1.8, colour=INPUT)
     start = 2.0
     for k in range(blocks):
         x = 2.0 + spacing * (k + 1)  # the sum of block k
@@ -249,9 +178,9 @@ def avalanche_sources(levels: int = 4, blocks: int = 2) -> Figure:
             y = 2.0 + 0.09 * (j - k / 2)
             flow.plot([start, x - 0.33], [y, y], color=colours[j], linewidth=2.4)
         branch = x - 1.5
-        _box(flow, (branch, 3.55), f"branch {k + 1}\nconv-BN-SN ×2", width=2.0, colour=NEURON)
-        _arrow(flow, (start + 0.1, 2.25), (branch - 1.0, 3.45), curve=-0.25)
-        _arrow(flow, (branch + 0.7, 3.1), (x - 0.2, 2.25), colour=colours[k + 1], linewidth=2.4)
+        box(flow, (branch, 3.55), f"branch {k + 1}\nconv-BN-SN ×2", width=2.0, colour=NEURON)
+        arrow(flow, (start + 0.1, 2.25), (branch - 1.0, 3.45), curve=-0.25)
+        arrow(flow, (branch + 0.7, 3.1), (x - 0.2, 2.25), colour=colours[k + 1], linewidth=2.4)
         flow.add_patch(plt.Circle((x, 2.0), 0.33, facecolor=SUM, edgecolor="black", zorder=3))
         flow.text(x, 2.0, "+", ha="center", va="center", fontsize=12, zorder=4)
         flow.text(x, 1.4, f"sum{k}", ha="center", fontsize=9)
@@ -298,34 +227,34 @@ def sew_and_sparse_blocks(levels: int = 4) -> Figure:
     multi-level neurons with N levels.
     """
     levels = check_levels(levels)
-    figure, ax = _canvas(12.0, 9.4, (9.0, 7.0))
+    figure, ax = canvas(12.0, 9.4, (9.0, 7.0))
     blocks = ((3.0, "SEW block (ADD)"), (9.0, "Sparse block"))
     for column, (x, title) in enumerate(blocks):
         ax.text(x, 9.1, f"{title}, N = {levels}", ha="center", fontsize=11, weight="bold")
         source = "input x (may exceed N)" if column == 0 else f"input spikes x: 0..{levels}"
-        _box(ax, (x, 8.2), source, width=3.0, colour=INPUT)
-        _box(ax, (x, 6.9), "conv - BN - SN", width=2.6, colour=NEURON)
-        _box(ax, (x, 5.6), "conv - BN - SN", width=2.6, colour=NEURON)
+        box(ax, (x, 8.2), source, width=3.0, colour=INPUT)
+        box(ax, (x, 6.9), "conv - BN - SN", width=2.6, colour=NEURON)
+        box(ax, (x, 5.6), "conv - BN - SN", width=2.6, colour=NEURON)
         ax.add_patch(plt.Circle((x, 4.3), 0.35, facecolor=SUM, edgecolor="black"))
         ax.text(x, 4.3, "+", ha="center", va="center", fontsize=14)
-        _arrow(ax, (x, 7.75), (x, 7.35))
-        _arrow(ax, (x, 6.45), (x, 6.05), text=f"0..{levels}")
-        _arrow(ax, (x, 5.15), (x, 4.65), text=f"0..{levels}")
+        arrow(ax, (x, 7.75), (x, 7.35))
+        arrow(ax, (x, 6.45), (x, 6.05), text=f"0..{levels}")
+        arrow(ax, (x, 5.15), (x, 4.65), text=f"0..{levels}")
         # the shortcut: identity around the branch
         ax.plot([x - 1.5, x - 2.1, x - 2.1], [8.2, 8.2, 4.3], color="black", linewidth=1.2)
-        _arrow(ax, (x - 2.1, 4.3), (x - 0.35, 4.3))
+        arrow(ax, (x - 2.1, 4.3), (x - 0.35, 4.3))
         ax.text(x - 2.05, 6.3, "shortcut\n(identity)", fontsize=8, rotation=90, va="center")
         if column == 0:
-            _arrow(
+            arrow(
                 ax,
                 (x, 3.95),
                 (x, 2.2),
                 text=f"0..{2 * levels} if x ≤ {levels};\nmore when x is a sum:\ngrows block by block",
             )
-            _box(ax, (x, 1.7), f"output: values above {levels}\ngo on to the next block", width=3.2)
+            box(ax, (x, 1.7), f"output: values above {levels}\ngo on to the next block", width=3.2)
         else:
-            _arrow(ax, (x, 3.95), (x, 3.3), text=f"0..{2 * levels}")
-            _box(
+            arrow(ax, (x, 3.95), (x, 3.3), text=f"0..{2 * levels}")
+            box(
                 ax,
                 (x, 2.8),
                 "barrier: multi-level SN\nclamp to N, trained by STE",
@@ -333,8 +262,8 @@ def sew_and_sparse_blocks(levels: int = 4) -> Figure:
                 height=0.95,
                 colour=BARRIER,
             )
-            _arrow(ax, (x, 2.32), (x, 1.55), text=f"0..{levels}")
-            _box(ax, (x, 1.1), f"output: spikes 0..{levels}, as x", width=3.2)
+            arrow(ax, (x, 2.32), (x, 1.55), text=f"0..{levels}")
+            box(ax, (x, 1.1), f"output: spikes 0..{levels}, as x", width=3.2)
     ax.text(
         6.0,
         0.15,
@@ -353,7 +282,7 @@ def energy_terms(preset: str = "horowitz45nm") -> Figure:
     in :mod:`mlsnn_edu.energy.counts`; the costs at the bottom are the preset's.
     """
     costs = get_preset(preset)
-    figure, ax = _canvas(12.6, 5.6, (10.5, 4.7))
+    figure, ax = canvas(12.6, 5.6, (10.5, 4.7))
     columns = (
         (
             "each incoming spike unit",
@@ -384,9 +313,9 @@ def energy_terms(preset: str = "horowitz45nm") -> Figure:
     )
     for k, (title, colour, lines) in enumerate(columns):
         x = 2.1 + 4.2 * k
-        _box(ax, (x, 4.9), title, width=3.9, height=0.9, colour=colour, fontsize=9.5)
-        _box(ax, (x, 3.05), "\n".join(lines), width=4.0, height=2.1, colour="white", fontsize=8.5)
-        _arrow(ax, (x, 4.45), (x, 4.1))
+        box(ax, (x, 4.9), title, width=3.9, height=0.9, colour=colour, fontsize=9.5)
+        box(ax, (x, 3.05), "\n".join(lines), width=4.0, height=2.1, colour="white", fontsize=8.5)
+        arrow(ax, (x, 4.45), (x, 4.1))
     ax.text(
         6.3,
         1.15,

@@ -42,7 +42,19 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("data and measurement", ("data", "monitor", "gradients", "energy")),
     ("training", ("training",)),
     ("experiments", ("experiments",)),
-    ("faces", ("figures", "diagrams", "explorers", "classroom", "cli", "__main__")),
+    (
+        "faces",
+        (
+            "figures",
+            "diagrams",
+            "diagram_shapes",
+            "explorers",
+            "explorer_app",
+            "classroom",
+            "cli",
+            "__main__",
+        ),
+    ),
 ]
 #: Function-level imports allowed, with the reason: (importing module, imported module).
 DEFERRED_IMPORTS = {
