@@ -96,9 +96,8 @@ if full_scale():
     DATASET, WIDTH, EPOCHS, BATCH, PROBE = "cifar10", 64, 30, 128, 512
 else:
     DATASET, WIDTH, EPOCHS, BATCH, PROBE = "digits", 16, 3, 32, 128
-    torch.set_num_threads(
-        1
-    )  # small layers: one thread is faster than two sharing a CPU
+    # small layers: one thread is faster than two sharing a CPU
+    torch.set_num_threads(1)
 LEVELS, TIMESTEPS, ALPHA = 4, 1, 5.0
 DEVICE = default_device()
 data = build_datasets(DATASET)
@@ -692,8 +691,10 @@ check_masked_straight_through(MyMaskedStraightThrough)
 # first 64 images of the digits test set. Among the values entering the
 # barrier at `sum1` that are **not zero**, what is the mean sigmoid-surrogate
 # factor $\partial z / \partial s$ ($\alpha = 5$, $\theta = 1$)? Assign it to
-# `answer`. Is it above or below 1, and what does that mean for the gradient
-# that crosses this barrier where the network is active?
+# `answer`, to three decimals or more. Is it above or below 1, and what does
+# that mean for the gradient that crosses this barrier where the network is
+# active? (The factor at a single threshold, printed earlier, is not the
+# answer: this network's sums decide.)
 
 # %% tags=["solution"]
 from mlsnn_edu.classroom import check_active_barrier_factor

@@ -86,9 +86,13 @@ def test_the_edges_of_the_mask_are_checked():
     assert not result and "edges" in result.message
 
 
-def active_barrier_factor_by_hand() -> float:
-    """Exercise 4.3's answer from a forward pre-hook on the barrier and autograd of the
-    smooth staircase sum_k sigmoid(alpha (v - k)), independent of the library's surrogate."""
+def barrier_factor_by_hand(barrier: int = 1, *, train: bool = True, zeros: bool = False) -> float:
+    """Exercise 4.3's computation from a forward pre-hook on a barrier and autograd of the
+    smooth staircase sum_k sigmoid(alpha (v - k)), independent of the library's surrogate.
+
+    ``barrier`` picks which sum is read (1 is sum1), ``train`` the mode and ``zeros``
+    whether the zero sums are averaged too: the wrong readings the checker must reject.
+    """
     from mlsnn_edu.data.digits import digits_datasets
     from mlsnn_edu.models import build_model
     from mlsnn_edu.models.layers import ResidualSum
@@ -102,17 +106,22 @@ def active_barrier_factor_by_hand() -> float:
         timesteps=1,
         num_classes=10,
         barrier_surrogate="sigmoid",
-    ).train()
+    ).train(train)
     test = digits_datasets()[1]
     x = torch.stack([test[i][0] for i in range(64)])
-    barrier = [m for m in model.modules() if isinstance(m, ResidualSum)][1].after
+    module = [m for m in model.modules() if isinstance(m, ResidualSum)][barrier].after
     captured = []
-    handle = barrier.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
+    handle = module.register_forward_pre_hook(lambda module, inputs: captured.append(inputs[0]))
     with torch.no_grad():
         model(x)
     handle.remove()
     sums = captured[0]
-    v = sums[sums != 0].double().requires_grad_()
+    return smooth_staircase_slope(sums if zeros else sums[sums != 0])
+
+
+def smooth_staircase_slope(sums: torch.Tensor) -> float:
+    """Mean of d/dv sum_{k=1..4} sigmoid(5 (v - k)) over ``sums`` (N = 4, theta = 1, alpha = 5)."""
+    v = sums.double().flatten().requires_grad_()
     smooth = sum(torch.sigmoid(5.0 * (v - k)) for k in range(1, 5))
     (slope,) = torch.autograd.grad(smooth.sum(), v)
     return float(slope.mean())
@@ -120,9 +129,32 @@ def active_barrier_factor_by_hand() -> float:
 
 def test_active_barrier_factor():
     expected = active_barrier_factor()
-    assert expected == pytest.approx(active_barrier_factor_by_hand(), rel=1e-4)
+    assert expected == pytest.approx(barrier_factor_by_hand(), rel=1e-4)
     assert expected > 1.0  # on-threshold sums dominate among the non-zero ones
     assert check_active_barrier_factor(expected)
-    with_zeros = check_active_barrier_factor(0.3 * expected)
-    assert not with_zeros and "zero sums" in with_zeros.message
+    assert check_active_barrier_factor(round(expected, 3))  # a rounded answer still passes
     assert not check_active_barrier_factor(1.2 * expected)
+    assert not check_active_barrier_factor(True)
+
+
+@pytest.mark.parametrize(
+    ("wrong_answer", "named_in_hint"),
+    [
+        (lambda: barrier_factor_by_hand(zeros=True), ("zero sums",)),
+        (lambda: barrier_factor_by_hand(train=False), ("train mode",)),
+        (lambda: barrier_factor_by_hand(3), ("sum1",)),  # sum3: 0.4 % from the answer
+        (lambda: barrier_factor_by_hand(0), ("sum1",)),
+        # the factor at s = 1 that the chapter prints, typed as printed (3 decimals): it is
+        # also within 0.02 % of sum4's factor, so either hint is a right one
+        (lambda: round(smooth_staircase_slope(torch.tensor([1.0])), 3), ("printed", "sum4")),
+        (lambda: round(smooth_staircase_slope(torch.tensor([2.0])), 3), ("printed",)),
+    ],
+    ids=["zeros-included", "eval-mode", "sum3", "sum0", "printed-s1", "printed-s2"],
+)
+def test_active_barrier_factor_rejects_plausible_mistakes(wrong_answer, named_in_hint):
+    """Every wrong reading lies within 5 % of the answer; each is rejected and named."""
+    answer = wrong_answer()
+    assert answer != pytest.approx(active_barrier_factor(), rel=1e-3)
+    result = check_active_barrier_factor(answer)
+    assert not result
+    assert any(word in result.message for word in named_in_hint), result.message
