@@ -32,7 +32,8 @@ from mlsnn_edu.classroom.handouts import (
 )
 from mlsnn_edu.classroom.nbgrader import nbgrader_source_notebook
 from mlsnn_edu.classroom.stubs import stub_source
-from mlsnn_edu.cli import add_assignments_arguments, assignments_command, main
+from mlsnn_edu.cli import main
+from mlsnn_edu.cli.assignments import add_assignments_arguments, assignments_command
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -15,7 +15,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from mlsnn_edu.cli import add_explore_arguments, explore_command
+from mlsnn_edu.cli.explore import add_explore_arguments, explore_command
 from mlsnn_edu.explorers import (
     ActivityEnergyExplorer,
     activity_energy,

@@ -815,10 +815,11 @@ def test_r2_5_yaml_aliases_are_refused_before_they_expand(tmp_path: Path) -> Non
 
 def test_r2_6_duplicate_widths_and_seeds_run_once(tmp_path: Path, monkeypatch) -> None:
     from mlsnn_edu import cli
+    from mlsnn_edu.cli import reproduce as reproduce_cli
 
     planned = []
-    monkeypatch.setattr(cli, "run_sweep", lambda plan, **_: planned.extend(plan) or [])
-    monkeypatch.setattr(cli, "summary_table", lambda folder: "")
+    monkeypatch.setattr(reproduce_cli, "run_sweep", lambda plan, **_: planned.extend(plan) or [])
+    monkeypatch.setattr(reproduce_cli, "summary_table", lambda folder: "")
     arguments = ["reproduce", "--sweep", "--widths", "8", "8", "--seeds", "1", "0", "1"]
     paths = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "runs")]
     assert cli.main([*arguments, *paths]) == 0
@@ -840,11 +841,12 @@ def test_r2_8_reproduce_refuses_a_bad_device_before_any_run(tmp_path: Path) -> N
 
 def test_r2_8_reproduce_honours_device_and_out_at_paper_scale(tmp_path: Path, monkeypatch) -> None:
     from mlsnn_edu import cli
+    from mlsnn_edu.cli import reproduce as reproduce_cli
     from mlsnn_edu.experiments import reproduce
 
     seen = []
     monkeypatch.setattr(reproduce, "run_experiment", lambda config, e: seen.append(config))
-    monkeypatch.setattr(cli, "results_table", lambda results: "")
+    monkeypatch.setattr(reproduce_cli, "results_table", lambda results: "")
     arguments = ["reproduce", "--dataset", "cifar10", "--device", "cpu"]
     configs = ["--configs", str(ROOT / "configs"), "--out", str(tmp_path / "runs")]
     assert cli.main([*arguments, *configs]) == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mlsnn_edu import cli
+from mlsnn_edu.cli import reproduce as reproduce_cli
 from mlsnn_edu.experiments import provenance, sweep
 from mlsnn_edu.experiments.results import (
     SEW_N4,
@@ -53,7 +54,9 @@ def test_a_sweep_writes_each_run_skips_finished_ones_and_dedups(
 ) -> None:
     """Through the real command line: two widths given twice train once; a rerun trains nothing."""
     monkeypatch.setitem(sweep.RECIPES, "tiny", TINY)
-    monkeypatch.setattr(cli, "grid", lambda widths, seeds: sweep.runs_for((SEW_N4,), widths, seeds))
+    monkeypatch.setattr(
+        reproduce_cli, "grid", lambda widths, seeds: sweep.runs_for((SEW_N4,), widths, seeds)
+    )
     arguments = ["reproduce", "--sweep", "--widths", "2", "2", "--seeds", "0", "0"]
     options = ["--recipe", "tiny", "--allow-uncommitted", "--no-progress", "--threads", "1"]
     paths = ["--results", str(tmp_path / "results"), "--out", str(tmp_path / "runs")]
