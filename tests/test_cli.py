@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from mlsnn_edu import cli
+from mlsnn_edu.energy import PRESETS, EnergyReport
 from mlsnn_edu.experiments import reproduce
+from mlsnn_edu.experiments.energy import EnergyRow
 from mlsnn_edu.training import TrainConfig
 
 SUBCOMMANDS = ["train", "evaluate", "activity", "energy", "reproduce", "assignments", "explore"]
@@ -29,6 +31,13 @@ def test_no_subcommand_prints_the_list(capsys: pytest.CaptureFixture) -> None:
     assert cli.main([]) == 2
     out = capsys.readouterr().out
     assert all(name in out for name in SUBCOMMANDS)
+
+
+def test_an_energy_table_is_headed_by_its_rows_label() -> None:
+    report = EnergyReport("sew_resnet18", True, 1, 4, PRESETS["horowitz45nm"], "accumulate")
+    row = EnergyRow("sew_resnet18 [T=1, N=4, θ=0.25] (trained, run/checkpoint.pt)", report)
+    assert row.table().splitlines()[0].startswith(f"{row.label}, multi-level spikes")
+    assert report.table().splitlines()[0].startswith("sew_resnet18 [T=1, N=4], multi-level")
 
 
 @pytest.mark.slow

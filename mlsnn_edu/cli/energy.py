@@ -116,7 +116,7 @@ def energy_command(args: argparse.Namespace) -> int:
         multilevel_cost=args.multilevel_cost,
     )
     reports = {row.label: row.report for row in rows}
-    print(rows[1].report.table().replace(rows[1].report.label(), rows[1].label, 1))
+    print(rows[1].table())  # rows[0] is the ANN with the first network's layers
     print()
     print(comparison_table(reports))
     codings = {network.coding: row.report for network, row in zip(networks, rows[1:])}

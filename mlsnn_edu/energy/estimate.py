@@ -149,15 +149,17 @@ class EnergyReport:
             return f"{self.model} (ANN)"
         return f"{self.model} [T={self.timesteps}, N={self.levels}]"
 
-    def table(self) -> str:
-        """The per-layer table as text, headed by the preset's numbers and source."""
+    def table(self, label: str | None = None) -> str:
+        """The per-layer table as text, headed by the network's ``label`` (default
+        :meth:`label`; a comparison passes one that also says where the weights come from),
+        then the preset's numbers and source."""
         header = (
             f"{'layer':<24} {'kind':<7} {'ACC':>8} {'MAC':>8} {'addr':>8} {'weights':>8} "
             f"{'potent.':>8} {'bias':>8} {'io':>8} {'energy nJ':>10} {'share':>6}"
         )
         total = self.total or 1.0
         lines = [
-            f"{self.label()}, multi-level spikes charged as {self.multilevel_cost!r}",
+            f"{label or self.label()}, multi-level spikes charged as {self.multilevel_cost!r}",
             self.preset.describe(),
             header,
             "-" * len(header),

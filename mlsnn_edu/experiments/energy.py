@@ -76,6 +76,10 @@ class EnergyRow:
     label: str
     report: EnergyReport
 
+    def table(self) -> str:
+        """The report's per-layer table, headed by this row's label (coding and weights' source)."""
+        return self.report.table(self.label)
+
 
 def from_checkpoint(path: str | Path) -> ComparedNetwork:
     """The trained network a trainer checkpoint holds."""
