@@ -12,8 +12,8 @@ import pytest
 
 from mlsnn_edu import cli
 from mlsnn_edu.energy import PRESETS, EnergyReport
-from mlsnn_edu.experiments import reproduce
-from mlsnn_edu.experiments.energy import EnergyRow
+from mlsnn_edu.experiments import ENERGY_DEFAULTS, MULTILEVEL, reproduce
+from mlsnn_edu.experiments.energy import Coding, EnergyRow
 from mlsnn_edu.training import TrainConfig
 
 SUBCOMMANDS = ["train", "evaluate", "activity", "energy", "reproduce", "assignments", "explore"]
@@ -31,6 +31,18 @@ def test_no_subcommand_prints_the_list(capsys: pytest.CaptureFixture) -> None:
     assert cli.main([]) == 2
     out = capsys.readouterr().out
     assert all(name in out for name in SUBCOMMANDS)
+
+
+def test_energy_defaults_are_the_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = cli.parse(cli.build_parser(), ["energy", "--model", "sparse_resnet18"])
+    for name in ("samples", "calibration_samples", "preset", "multilevel_cost", "seed"):
+        assert getattr(args, name) == getattr(ENERGY_DEFAULTS, name), name
+    assert args.data_root == ENERGY_DEFAULTS.data_root
+    assert ENERGY_DEFAULTS.coding_for() == MULTILEVEL  # theta = 1/N with N = 4
+    assert ENERGY_DEFAULTS.coding_for(levels=2) == Coding(MULTILEVEL.timesteps, 2, 0.5)
+    assert ENERGY_DEFAULTS.coding_for(4, 1, 1.0) == Coding(4, 1, 1.0)
+    monkeypatch.setenv("MLSNN_EDU_FULL", "1")
+    assert ENERGY_DEFAULTS.network_width() == ENERGY_DEFAULTS.full_width
 
 
 def test_an_energy_table_is_headed_by_its_rows_label() -> None:

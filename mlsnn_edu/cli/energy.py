@@ -1,6 +1,8 @@
 """``mlsnn-edu energy``: the analytical energy of networks, against the ANN and each other.
 
-The work is :func:`~mlsnn_edu.experiments.compare_energy`.
+The defaults are the library's :data:`~mlsnn_edu.experiments.ENERGY_DEFAULTS`,
+which the chapters use too; the work is
+:func:`~mlsnn_edu.experiments.compare_energy`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from mlsnn_edu.data import DATASET_NAMES
 from mlsnn_edu.energy import MULTILEVEL_COSTS, PRESET_NAMES, comparison_table
 from mlsnn_edu.experiments.energy import (
     BINARY,
+    ENERGY_DEFAULTS,
     MULTILEVEL,
-    Coding,
     compare_energy,
     from_checkpoint,
     untrained_networks,
@@ -22,7 +24,7 @@ from mlsnn_edu.experiments.energy import (
 from mlsnn_edu.figures import plot_energy_comparison
 from mlsnn_edu.files import IMAGE_SUFFIXES, check_output_file
 from mlsnn_edu.models import MODEL_NAMES
-from mlsnn_edu.settings import full_scale, resolve_device
+from mlsnn_edu.settings import resolve_device
 
 SPIKING_MODELS = tuple(name for name in MODEL_NAMES if not name.startswith("ann_"))
 #: The options that describe an untrained network, which a checkpoint fixes.
@@ -31,6 +33,7 @@ UNTRAINED_ONLY = ("width", "timesteps", "levels", "theta", "dataset")
 
 def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``mlsnn-edu energy``."""
+    defaults = ENERGY_DEFAULTS
     parser.add_argument("--model", choices=SPIKING_MODELS, help="an untrained network to estimate")
     parser.add_argument(
         "--checkpoint",
@@ -41,40 +44,60 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--width",
         type=positive_int,
-        help="untrained --model: channels of the first layer (default 16)",
+        help="untrained --model: channels of the first layer "
+        f"(default {defaults.width}; {defaults.full_width} at paper scale)",
     )
-    parser.add_argument("--timesteps", type=positive_int, help="untrained --model: T (default 1)")
-    parser.add_argument("--levels", type=positive_int, help="untrained --model: N (default 4)")
+    parser.add_argument(
+        "--timesteps",
+        type=positive_int,
+        help=f"untrained --model: T (default {defaults.coding.timesteps})",
+    )
+    parser.add_argument(
+        "--levels",
+        type=positive_int,
+        help=f"untrained --model: N (default {defaults.coding.levels})",
+    )
     parser.add_argument("--theta", type=float, help="untrained --model: threshold (default 1/N)")
     parser.add_argument(
-        "--dataset", choices=DATASET_NAMES, help="untrained --model: inputs (default digits)"
+        "--dataset",
+        choices=DATASET_NAMES,
+        help=f"untrained --model: inputs (default {defaults.dataset})",
     )
-    parser.add_argument("--data-root", default="data", help="folder of the real datasets")
+    parser.add_argument(
+        "--data-root", default=defaults.data_root, help="folder of the real datasets"
+    )
     parser.add_argument(
         "--download", action="store_true", help="download the dataset if it is not there"
     )
     add_device_argument(parser)
     parser.add_argument(
-        "--samples", type=positive_int, default=64, help="test samples to average over (default 64)"
+        "--samples",
+        type=positive_int,
+        default=defaults.samples,
+        help=f"test samples to average over (default {defaults.samples})",
     )
     parser.add_argument(
         "--calibration-samples",
         type=positive_int,
-        default=256,
-        help="untrained networks: training samples to set batch-norm statistics on (default 256)",
+        default=defaults.calibration_samples,
+        help="untrained networks: training samples to set batch-norm statistics on "
+        f"(default {defaults.calibration_samples})",
     )
     parser.add_argument(
-        "--preset", choices=PRESET_NAMES, default="horowitz45nm", help="energy per operation"
+        "--preset", choices=PRESET_NAMES, default=defaults.preset, help="energy per operation"
     )
     parser.add_argument(
         "--multilevel-cost",
         choices=MULTILEVEL_COSTS,
-        default="accumulate",
+        default=defaults.multilevel_cost,
         help="how a spike of value k is charged: k accumulations, one small MAC, or N accumulations",
     )
     parser.add_argument("--plot", type=Path, help="save the stacked-bar comparison to this image")
     parser.add_argument(
-        "--seed", type=non_negative_int, default=0, help="seed of untrained weights (default 0)"
+        "--seed",
+        type=non_negative_int,
+        default=defaults.seed,
+        help=f"seed of untrained weights (default {defaults.seed})",
     )
 
 
@@ -91,15 +114,11 @@ def energy_command(args: argparse.Namespace) -> int:
             )
         networks = [from_checkpoint(path) for path in args.checkpoint]
     elif args.model is not None:
-        levels = args.levels or MULTILEVEL.levels
-        theta = args.theta if args.theta is not None else 1.0 / levels
-        own = Coding(args.timesteps or MULTILEVEL.timesteps, levels, theta)
-        width = args.width or (64 if full_scale() else 16)
         networks = untrained_networks(
             args.model,
-            width=width,
-            dataset=args.dataset or "digits",
-            own=own,
+            width=args.width or ENERGY_DEFAULTS.network_width(),
+            dataset=args.dataset or ENERGY_DEFAULTS.dataset,
+            own=ENERGY_DEFAULTS.coding_for(args.timesteps, args.levels, args.theta),
             calibration_samples=args.calibration_samples,
         )
     else:

@@ -25,7 +25,12 @@ from mlsnn_edu.experiments.claims import (  # noqa: I001 (after results, which i
     gradient_rows,
     ratio_by_epoch,
 )
-from mlsnn_edu.experiments.energy import MULTILEVEL, compare_energy, untrained_networks
+from mlsnn_edu.experiments.energy import (
+    ENERGY_DEFAULTS,
+    MULTILEVEL,
+    compare_energy,
+    untrained_networks,
+)
 from mlsnn_edu.experiments.provenance import record_provenance
 from mlsnn_edu.experiments.results import (
     ACTIVITY_MEASURES,
@@ -57,6 +62,7 @@ __all__ = [
     "ACTIVITY_MEASURES",
     "ANN",
     "COMMITTED_RESULTS",
+    "ENERGY_DEFAULTS",
     "MAIN_WIDTH",
     "MULTILEVEL",
     "PAPER_SUM1",

@@ -16,6 +16,9 @@ cover :math:`[0, 1]` with five levels under direct encoding):
 A trained network keeps the coding it was trained with: training fits its
 batch norms to its own threshold, so comparing trained networks needs one
 checkpoint per coding (``mlsnn-edu reproduce --sweep`` trains them).
+
+What a comparison uses when a setting is not given (width, coding, dataset,
+samples, ...) is :data:`ENERGY_DEFAULTS`, for ``mlsnn-edu energy`` and the chapters alike.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from mlsnn_edu.data import EVENT_DATASETS, build_datasets
 from mlsnn_edu.energy import EnergyReport, estimate_energy, measure_activity
 from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import model_input
-from mlsnn_edu.settings import seed_everything
+from mlsnn_edu.settings import full_scale, seed_everything
 from mlsnn_edu.training import CheckpointError, TrainConfig, load_checkpoint
 
 
@@ -50,6 +53,57 @@ BINARY = Coding(timesteps=4, levels=1, theta=1.0)
 MULTILEVEL = Coding(timesteps=1, levels=4, theta=0.25)
 
 
+@dataclass(frozen=True)
+class EnergyDefaults:
+    """The settings of an energy comparison that is not told otherwise.
+
+    ``mlsnn-edu energy`` reads its defaults here, and so can a chapter.
+
+    Attributes:
+        width: channels of an untrained network's first layer in quick mode;
+            ``full_width`` at paper scale (``MLSNN_EDU_FULL=1``): see :meth:`network_width`.
+        coding: an untrained network's own coding; given another N alone, its
+            threshold is 1/N, so that the neuron still covers [0, 1] (:meth:`coding_for`).
+        dataset: the inputs of an untrained network.
+        samples: test images the activity is averaged over.
+        calibration_samples: training images an untrained network's batch norms are set on.
+        preset: the energy per operation (a name of :data:`mlsnn_edu.energy.PRESETS`).
+        multilevel_cost: how a spike of value k is charged (one of ``MULTILEVEL_COSTS``).
+        seed: the seed of untrained weights.
+        data_root: the folder of the real datasets.
+    """
+
+    width: int = 16
+    full_width: int = 64
+    coding: Coding = MULTILEVEL
+    dataset: str = "digits"
+    samples: int = 64
+    calibration_samples: int = 256
+    preset: str = "horowitz45nm"
+    multilevel_cost: str = "accumulate"
+    seed: int = 0
+    data_root: str = "data"
+
+    def network_width(self) -> int:
+        """``width`` in quick mode, ``full_width`` at paper scale."""
+        return self.full_width if full_scale() else self.width
+
+    def coding_for(
+        self, timesteps: int | None = None, levels: int | None = None, theta: float | None = None
+    ) -> Coding:
+        """T, N and theta where given; otherwise T and N of :attr:`coding`, and theta = 1/N."""
+        levels = self.coding.levels if levels is None else levels
+        return Coding(
+            self.coding.timesteps if timesteps is None else timesteps,
+            levels,
+            1.0 / levels if theta is None else theta,
+        )
+
+
+#: The one set of defaults: ``mlsnn-edu energy`` and the functions below use it.
+ENERGY_DEFAULTS = EnergyDefaults()
+
+
 @dataclass
 class ComparedNetwork:
     """One compared network: architecture, coding, where its weights come from."""
@@ -57,7 +111,7 @@ class ComparedNetwork:
     model: str
     coding: Coding
     width: int
-    dataset: str = "digits"
+    dataset: str = ENERGY_DEFAULTS.dataset
     resolution: int = 32
     model_options: dict = field(default_factory=dict)
     state: dict | None = None  # trained weights; None: untrained (seeded, calibrated)
@@ -134,14 +188,14 @@ def build(network: ComparedNetwork, num_classes: int, in_channels: int, seed: in
 def compare_energy(
     networks: list[ComparedNetwork],
     *,
-    samples: int = 64,
-    calibration_samples: int = 256,
-    seed: int = 0,
+    samples: int = ENERGY_DEFAULTS.samples,
+    calibration_samples: int = ENERGY_DEFAULTS.calibration_samples,
+    seed: int = ENERGY_DEFAULTS.seed,
     device: torch.device | str = "cpu",
-    data_root: str | Path = "data",
+    data_root: str | Path = ENERGY_DEFAULTS.data_root,
     download: bool = False,
-    preset: str = "horowitz45nm",
-    multilevel_cost: str = "accumulate",
+    preset: str = ENERGY_DEFAULTS.preset,
+    multilevel_cost: str = ENERGY_DEFAULTS.multilevel_cost,
 ) -> list[EnergyRow]:
     """The ANN with the first network's layers, then every network, each on the same test images.
 
@@ -182,11 +236,13 @@ def untrained_networks(
     model: str,
     *,
     width: int,
-    dataset: str = "digits",
+    dataset: str = ENERGY_DEFAULTS.dataset,
     own: Coding | None = None,
-    calibration_samples: int = 256,
+    calibration_samples: int = ENERGY_DEFAULTS.calibration_samples,
 ) -> list[ComparedNetwork]:
-    """``model`` untrained at its own coding (first) and at the binary and multi-level codings."""
+    """``model`` untrained at its own coding (first; default ``ENERGY_DEFAULTS.coding``) and
+    at the binary and multi-level codings."""
     source = f"untrained, batch norm calibrated on {calibration_samples} training images"
-    codings = [own or MULTILEVEL] + [c for c in (BINARY, MULTILEVEL) if c != (own or MULTILEVEL)]
+    own = own or ENERGY_DEFAULTS.coding
+    codings = [own] + [c for c in (BINARY, MULTILEVEL) if c != own]
     return [ComparedNetwork(model, coding, width, dataset, source=source) for coding in codings]
