@@ -45,8 +45,8 @@ case  input                                                       what happens
 2     hand-outs edited by a lecturer, rebuilt                     refused naming the files, unless
                                                                   ``--force``; cell ids deterministic;
                                                                   written answers graded by hand
-3     ``lr=1e30`` (weights 5e29, finite loss); ``evaluate`` on    stopped as for a NaN, the last good
-      NaN weights                                                 checkpoint kept; refused
+3     ``lr=1e30`` (weights 5e29, finite loss); ``evaluate`` or    stopped as for a NaN, the last good
+      ``energy`` on NaN weights                                   checkpoint kept; refused
 4     resuming with other settings; with fewer epochs             what was kept and changed said (even
                                                                   with progress=false) and recorded;
                                                                   fewer epochs refused, nothing changed
@@ -736,15 +736,19 @@ def test_r2_3_the_divergence_rule_on_losses() -> None:
     assert "test loss reached 41" in divergence(model, 1.0, 41.0, history, 10)
 
 
-def test_r2_3_evaluate_refuses_a_checkpoint_with_nan_weights(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["evaluate", "energy"])
+def test_r2_3_a_checkpoint_with_nan_weights_is_refused(command: str, tmp_path: Path) -> None:
     trainer = Trainer(tiny(tmp_path))
     trainer.save()  # epoch 0: the initial weights
     path = tmp_path / "run" / "checkpoint.pt"
     payload = torch.load(path, weights_only=True)
     payload["model"]["fc.weight"][0, 0] = float("nan")
     torch.save(payload, path)
-    result = run_cli("evaluate", "--checkpoint", str(path), timeout=120)
+    result = run_cli(command, "--checkpoint", str(path), timeout=120)
     assert_refused(result, str(path), "non-finite weights", "fc.weight", "diverged")
+    prefix = f"mlsnn-edu {command}: error:"
+    (message,) = [line for line in result.stderr.splitlines() if line.startswith(prefix)]
+    assert str(path) in message and "fc.weight" in message  # one line names both
 
 
 # --- R2-4: resuming with changed settings ----------------------------------------------------

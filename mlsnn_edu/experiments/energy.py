@@ -34,7 +34,7 @@ from mlsnn_edu.energy import EnergyReport, estimate_energy, measure_activity
 from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import model_input
 from mlsnn_edu.settings import full_scale, seed_everything
-from mlsnn_edu.training import CheckpointError, TrainConfig, load_checkpoint
+from mlsnn_edu.training import CheckpointError, load_trained
 
 
 @dataclass(frozen=True)
@@ -136,12 +136,14 @@ class EnergyRow:
 
 
 def from_checkpoint(path: str | Path) -> ComparedNetwork:
-    """The trained network a trainer checkpoint holds."""
-    payload = load_checkpoint(path)
-    try:
-        config = TrainConfig.from_dict(payload["config"])
-    except ValueError as error:
-        raise CheckpointError(f"{path} holds a config that cannot be used: {error}") from None
+    """The trained network a trainer checkpoint holds.
+
+    The checkpoint is read by :func:`~mlsnn_edu.training.load_trained`, as
+    ``mlsnn-edu evaluate`` reads it: one that cannot be used (damaged, holding
+    another architecture's weights, or NaN or infinite weights from a run that
+    diverged) raises :class:`~mlsnn_edu.training.CheckpointError` naming the file.
+    """
+    model, config = load_trained(path)
     options = dict(config.model_options)
     theta = float(options.pop("theta", 1.0))
     return ComparedNetwork(
@@ -151,7 +153,7 @@ def from_checkpoint(path: str | Path) -> ComparedNetwork:
         dataset=config.dataset,
         resolution=config.resolution,
         model_options=options,
-        state=payload["model"],
+        state=model.state_dict(),
         source=f"trained, {Path(path)}",
         split_seed=config.seed,
     )
