@@ -16,14 +16,12 @@ import numpy as np
 import pytest
 
 from mlsnn_edu.cli.explore import add_explore_arguments, explore_command
+from mlsnn_edu.explorer_app import explorer_notebook, serve_explorer, voila_command
 from mlsnn_edu.explorers import (
     ActivityEnergyExplorer,
     activity_energy,
     activity_grid,
-    explorer_notebook,
     quantization_explorer,
-    serve_explorer,
-    voila_command,
 )
 
 SMALL = dict(width=4, samples=4)  # a few seconds on a laptop CPU
