@@ -448,7 +448,7 @@ def test_energy_of_a_trainer_checkpoint_is_the_saved_network_on_its_data(tmp_pat
 def test_bad_activity_and_batches_are_clear_errors() -> None:
     from mlsnn_edu.energy.calibration import calibrate_batch_norm
     from mlsnn_edu.energy.counts import neuron_counts, spike_units
-    from mlsnn_edu.energy.estimate import measure_energy
+    from mlsnn_edu.energy.measure import measure_energy
 
     with pytest.raises(ValueError, match="events"):
         spike_units(-1.0, 2.0, 1.0, levels=1, multilevel_cost="accumulate")

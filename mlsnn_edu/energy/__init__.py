@@ -3,8 +3,12 @@
 * :mod:`~mlsnn_edu.energy.presets`: energy per operation and per memory access
   (Horowitz, ISSCC 2014, 45 nm), as named presets;
 * :mod:`~mlsnn_edu.energy.counts`: the model's equations, one function per kind of layer;
-* :mod:`~mlsnn_edu.energy.estimate`: :func:`estimate_energy` walks a network with
-  its recorded activity and returns an :class:`EnergyReport` (rows, total, table, plot);
+* :mod:`~mlsnn_edu.energy.layer_walk`: which layers are charged, in forward order,
+  with which counts (the choices the model leaves open);
+* :mod:`~mlsnn_edu.energy.estimate`: :func:`estimate_energy` charges those counts at a
+  preset's energies and returns an :class:`EnergyReport` (rows, total, table);
+* :mod:`~mlsnn_edu.energy.measure`: :func:`measure_activity`, the one way activity is
+  measured (calibrate an untrained network, then record), and :func:`measure_energy`;
 * :mod:`~mlsnn_edu.energy.calibration`: batch-norm statistics for untrained networks.
 
 ``book/energy-model.md`` (the book's appendix) lists every term with its source.
@@ -18,7 +22,8 @@ option              a spike of value k in [1, N] costs       cost follows
 ==================  ======================================  ==========================
 ``"accumulate"``    k accumulations (k unit spikes)          the spike mass
 ``"event_mac"``     one event, weight times k by shift-add   the spike events
-``"linear_in_N"``   N accumulations whatever k               N x the events
+``"linear_in_N"``   V accumulations whatever k (V: the       V x the events
+                    largest value, N or more after a sum)
 ==================  ======================================  ==========================
 """
 
@@ -39,9 +44,8 @@ from mlsnn_edu.energy.estimate import (
     comparison_table,
     energy_by_kind,
     estimate_energy,
-    measure_activity,
-    measure_energy,
 )
+from mlsnn_edu.energy.measure import measure_activity, measure_energy
 from mlsnn_edu.energy.presets import (
     HOROWITZ_45NM_PJ,
     PRESET_NAMES,
