@@ -225,3 +225,17 @@ def test_committed_runs_hold_sane_measurements() -> None:
         assert set(run.energy_uj) == {"accumulate", "event_mac", "linear_in_N"}
         if run.network.model == "sparse_resnet18":
             assert sum(final.above_levels.values()) == 0, "a barrier lets no sum exceed N"
+
+
+def test_too_few_pairs_says_whether_the_gate_removed_them(tmp_path: Path) -> None:
+    """A ratio counts gated pairs only; an accuracy difference counts every trained pair."""
+    from mlsnn_edu.experiments.claims import accuracy_difference, activity_ratio
+
+    write(tmp_path, run_payload(R.SEW_N4, 8, 0, 100.0), "a")
+    write(tmp_path, run_payload(R.SPARSE_N4, 8, 0, 80.0, accuracy=0.30), "b")  # fails the gate
+    runs = R.load_runs(tmp_path)
+    ratio = activity_ratio(runs, 8, R.ACTIVITY_MEASURES["mass at sum1"])
+    assert ratio.describe() == "too few gated pairs (0 of 1)"
+    difference = accuracy_difference(runs, R.SPARSE_N4, R.SEW_N4, 8)
+    assert difference.values == [pytest.approx(-67.0)]
+    assert difference.describe() == "too few pairs (1 of 1)"

@@ -78,11 +78,13 @@ class Comparison:
     interval: Interval | None
     accuracies: tuple[float, float]  # mean final accuracy (%) of the two compared networks
     seeds: int  # pairs trained (before the gate)
+    gated: bool = True  # False where every trained pair counts (accuracy differences)
 
     def describe(self, unit: str = "", *, accuracies: bool = False) -> str:
         """``mean [low, high], n=...``; with ``accuracies``, the two networks' accuracies too."""
         if self.interval is None:
-            return f"too few gated pairs ({len(self.values)} of {self.seeds})"
+            pairs = "gated pairs" if self.gated else "pairs"
+            return f"too few {pairs} ({len(self.values)} of {self.seeds})"
         i = self.interval
         text = f"{i.mean:.2f}{unit} [{i.low:.2f}, {i.high:.2f}], n={i.n}"
         if accuracies:
@@ -127,7 +129,7 @@ def accuracy_difference(runs, top: Network, bottom: Network, width: int) -> Comp
     accuracies = tuple(
         sum(side[k].accuracy for k in keys) / len(keys) if keys else math.nan for side in (a, b)
     )
-    return Comparison(values, interval_or_none(values), accuracies, len(keys))
+    return Comparison(values, interval_or_none(values), accuracies, len(keys), gated=False)
 
 
 def clipping_ceiling(
