@@ -8,6 +8,7 @@ Voilà on Ctrl+C or SIGTERM.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -15,10 +16,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-import nbformat
+from typing import TYPE_CHECKING
 
 from mlsnn_edu.explorers import ASSETS
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 VOILA_TEMPLATE = "mlsnn-offline"
 
@@ -47,8 +50,12 @@ EXPLORERS: dict[str, tuple[str, str]] = {
 }
 
 
-def explorer_notebook(name: str) -> nbformat.NotebookNode:
+def explorer_notebook(name: str) -> NotebookNode:
     """The notebook Voilà runs for explorer ``name``: a title, an explanation and one cell."""
+    # here, not at the top: nbformat's schema checks take over a second to import, which
+    # every mlsnn-edu command would pay (the command line imports this module)
+    import nbformat
+
     if name not in EXPLORERS:
         raise ValueError(f"explorer must be one of {sorted(EXPLORERS)}, got {name!r}")
     text, code = EXPLORERS[name]
@@ -64,7 +71,8 @@ def explorer_notebook(name: str) -> nbformat.NotebookNode:
 
 def write_explorer_notebook(name: str, path: Path) -> Path:
     """Write explorer ``name`` to ``path`` (a .ipynb file) and return the path."""
-    nbformat.write(explorer_notebook(name), path)
+    notebook = explorer_notebook(name)
+    path.write_text(json.dumps(notebook, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
 

@@ -200,7 +200,8 @@ def test_16_resuming_with_another_optimizer_is_refused_clearly(tmp_path: Path) -
 def test_3_a_second_run_into_a_busy_folder_fails_at_once(tmp_path: Path) -> None:
     run = tmp_path / "run"
     first = subprocess.Popen(
-        [str(ENTRY_POINT), "train", "width=4", "epochs=3", "progress=false", f"out_dir={run}"],
+        # long enough to hold the lock however slowly the second command starts; killed below
+        [str(ENTRY_POINT), "train", "width=4", "epochs=200", "progress=false", f"out_dir={run}"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

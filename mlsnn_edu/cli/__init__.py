@@ -37,7 +37,6 @@ matplotlib.use("Agg")  # the command line only ever writes figures to files
 import torch
 
 from mlsnn_edu import __version__
-from mlsnn_edu.classroom.convention import AssignmentError
 from mlsnn_edu.cli.assignments import add_assignments_arguments, assignments_command
 from mlsnn_edu.cli.energy import add_energy_arguments, energy_command
 from mlsnn_edu.cli.explore import add_explore_arguments, explore_command
@@ -94,11 +93,10 @@ SUBCOMMANDS: tuple[tuple[str, str, Callable, Command], ...] = (
 #: (Missing, unreadable or misplaced files are OSErrors, and so is a full disk: each names
 #: its file and the system's reason.)
 USER_ERRORS = (
-    ValueError,
+    ValueError,  # AssignmentError (a chapter breaking the exercise convention) is one
     CheckpointError,
     NonFiniteError,
     DatasetError,
-    AssignmentError,
     OSError,
 )
 

@@ -6,14 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from mlsnn_edu.classroom.convention import load_chapters
-from mlsnn_edu.classroom.handouts import (
-    build_assignments,
-    exercise_listing,
-    exercise_problems,
-    update_page,
-)
-from mlsnn_edu.classroom.nbgrader import read_rubrics
 from mlsnn_edu.files import check_output_dir
 
 #: The teachers' page, whose rubric table ``assignments build --nbgrader`` puts in the notebooks.
@@ -67,6 +59,17 @@ def add_assignments_arguments(parser: argparse.ArgumentParser) -> None:
 
 def assignments_command(args: argparse.Namespace) -> int:
     """Run ``mlsnn-edu assignments ACTION``; 0 on success, 1 on a problem (printed to stderr)."""
+    # here, not at the top: the classroom reads notebooks with nbformat, whose schema checks
+    # take over a second to import, and every other command would wait for them
+    from mlsnn_edu.classroom.convention import load_chapters
+    from mlsnn_edu.classroom.handouts import (
+        build_assignments,
+        exercise_listing,
+        exercise_problems,
+        update_page,
+    )
+    from mlsnn_edu.classroom.nbgrader import read_rubrics
+
     if args.assignments_action == "build":
         check_output_dir(args.output, "--output")
         rubrics = args.rubrics or (DEFAULT_RUBRICS if DEFAULT_RUBRICS.is_file() else None)
