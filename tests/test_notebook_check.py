@@ -6,6 +6,11 @@ nbval's lax rules instead of executing every chapter a second time under nbval.
 These tests build tiny executed/committed pairs in a temporary folder and run the
 real comparison on them: a drifted ``# NBVAL_CHECK_OUTPUT`` output and a cell that
 raised must fail it, what nbval does not compare must not.
+
+The same execution runs each chapter's hand-out (stubs for solutions, then the
+solutions): a stub that does not raise the exercise's NotImplementedError, a
+solution that fails its checker and a chapter whose hand-out never ran fail the
+check too.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ def chapter(checked: list, timing: list, extra: list | None = None) -> nbformat.
     ]
     if extra is not None:
         cells.append(new_code_cell("figure()", outputs=extra, execution_count=3))
-    return new_notebook(cells=cells)
+    notebook = new_notebook(cells=cells)
+    notebook.metadata[tools.HANDOUT_KEY] = {"stubs": 0, "problems": []}  # no exercises
+    return notebook
 
 
 def write_pair(
@@ -190,3 +197,116 @@ def test_executed_sources_are_checked_end_to_end(
     assert len(problems) == 2 and problems[0].startswith(
         "01_good.ipynb, code cell 1 ('print(6 * 7)'): stdout differs"
     )
+
+
+DEMO_CHAPTER = """\
+# %% [markdown]
+# # A demo chapter
+
+# %%
+# NBVAL_CHECK_OUTPUT
+import random
+
+random.seed(0)
+print(random.randint(0, 99))
+
+
+def check_answer(answer, expected):
+    print("[pass] demo" if answer == expected else "[not yet] demo: look again")
+
+
+# %% [markdown]
+# ### Exercise 9.1 — six times seven (compute)
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+answer = 6 * 7
+### END SOLUTION
+check_answer(answer, 42)
+
+# %% [markdown]
+# ### Exercise 9.2 — a draw after the chapter (compute)
+
+# %% tags=["solution"]
+### BEGIN SOLUTION
+answer = random.randint(0, 99)
+### END SOLUTION
+check_answer(answer, EXPECTED)
+"""
+
+
+@pytest.mark.timeout(300)
+def test_one_run_serves_the_book_and_checks_the_hand_out(tmp_path: Path) -> None:
+    """The book's outputs are a plain run's; the hand-out's stubs raise; checkers are read."""
+    import random
+
+    random.seed(0)
+    first, second = random.randint(0, 99), random.randint(0, 99)
+    source = tmp_path / "09_demo.py"
+    for expected, problems in ((second, 0), (second + 1, 1)):
+        source.write_text(DEMO_CHAPTER.replace("EXPECTED", str(expected)))
+        out = tmp_path / f"executed-{problems}"
+        assert tools.main(["execute", "--out", str(out), str(source)]) == 0
+        book = nbformat.read(out / "09_demo.ipynb", as_version=4)
+        code = [cell for cell in book.cells if cell.cell_type == "code"]
+        assert len(code) == 3 and [cell.execution_count for cell in code] == [1, 2, 3]
+        assert code[0].outputs[0].text == f"{first}\n"
+        # the stub of 9.2 ran before the solutions and drew nothing: the solution's draw is
+        # the one a plain run makes
+        assert code[1].outputs[0].text == "[pass] demo\n"
+        found = book.metadata[tools.HANDOUT_KEY]
+        assert found["stubs"] == 2 and len(found["problems"]) == problems
+        if problems:
+            assert "did not pass its checker" in found["problems"][0]
+            assert "[not yet] demo" in code[2].outputs[0].text
+            assert tools.compare_notebooks(book, book, "09_demo.ipynb") == [
+                f"09_demo.ipynb: {found['problems'][0]}"
+            ]
+        else:
+            assert code[2].outputs[0].text == "[pass] demo\n"
+            assert tools.compare_notebooks(book, book, "09_demo.ipynb") == []
+
+
+def test_a_stub_that_raises_something_else_is_a_problem() -> None:
+    """A hand-out cell that fails before its stub (a name only a solution defines) is caught."""
+    solution = "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck(x)"
+    chapter_notebook = new_notebook(
+        cells=[
+            new_markdown_cell("### Exercise 9.1 — x (compute)"),
+            new_code_cell(solution, metadata={"tags": ["solution"]}),
+        ]
+    )
+    run = tools.handout_run(chapter_notebook, "09_demo")
+    assert "NotImplementedError" in run.cells[1].source  # the stub
+    assert run.cells[2].source == solution  # the solution, appended
+    run.cells[1].execution_count, run.cells[2].execution_count = 1, 2
+    run.cells[1].outputs = [
+        new_output("error", ename="NameError", evalue="name 'y' is not defined")
+    ]
+    run.cells[2].outputs = [stdout("[pass] x\n")]
+    book = tools.book_from_handout_run(chapter_notebook, run)
+    assert book.cells[1].outputs == [stdout("[pass] x\n")]
+    (problem,) = book.metadata[tools.HANDOUT_KEY]["problems"]
+    assert "should raise the exercise's NotImplementedError, raised NameError" in problem
+
+
+def test_a_chapter_whose_hand_out_never_ran_fails_the_check() -> None:
+    executed = chapter([stdout("10\n")], [])
+    del executed.metadata[tools.HANDOUT_KEY]
+    (problem,) = tools.compare_notebooks(executed, chapter([stdout("10\n")], []), "01_demo.ipynb")
+    assert "its hand-out was not run" in problem
+
+
+def test_code_after_the_first_exercise_is_refused() -> None:
+    notebook = new_notebook(
+        cells=[
+            new_markdown_cell("### Exercise 9.1 — x (compute)"),
+            new_code_cell(
+                "### BEGIN SOLUTION\nx = 1\n### END SOLUTION\ncheck(x)",
+                metadata={"tags": ["solution"]},
+            ),
+            new_code_cell("print(x)"),
+        ]
+    )
+    with pytest.raises(ValueError, match="cell 2: a code cell after the first exercise"):
+        tools.handout_run(notebook, "09_demo")

@@ -18,6 +18,10 @@ book from that folder; ``DIR/execution.json`` records each chapter's seconds.
 ``drift`` converts every ``.ipynb`` back to py:percent and compares it with its
 source byte for byte (the filters in ``jupytext.toml`` make that round trip exact).
 
+``execute --out`` also runs each chapter's hand-out in the same kernel (the
+student notebook, solutions stubbed, then the solutions): one execution serves
+the book, the regression check and the hand-out check.
+
 ``check`` is the notebook regression check, with nbval's lax rules applied to
 notebooks that are already executed (so the book's execution serves both): each
 executed chapter in the folder is set against its committed twin in
@@ -27,6 +31,8 @@ executed chapter in the folder is set against its committed twin in
   differ (the twin is stale: ``drift`` names it);
 * a code cell's execution produced an error (unless the cell is marked
   ``# NBVAL_RAISES_EXCEPTION`` or tagged ``raises-exception``);
+* the chapter's hand-out was not run, a stub raised anything but the exercise's
+  ``NotImplementedError``, or a solution run after the hand-out failed its checker;
 * a cell marked ``# NBVAL_CHECK_OUTPUT`` (comment line, or the tag
   ``nbval-check-output``) has outputs that differ from the committed ones.
   They are compared as nbval compares them: streams of the same name merged,
@@ -40,6 +46,7 @@ Other cells' outputs are not compared (timings, loss curves, figures), and
 from __future__ import annotations
 
 import argparse
+import copy
 import difflib
 import json
 import os
@@ -53,6 +60,9 @@ import jupytext
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from mlsnn_edu.classroom.convention import Chapter, find_exercises
+from mlsnn_edu.classroom.handouts import student_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -105,12 +115,16 @@ def execute(source: Path, timeout: int = 900, out: Path | None = None) -> float:
 
     Without ``out`` the notebook is its .ipynb twin next to ``source``, whose
     spacing is normalised to the round trip. With ``out`` (a folder) it is
-    ``out/<name>.ipynb`` and ``source`` is left as it is; when a cell fails, the
-    notebook is written up to that cell before the error is raised.
+    ``out/<name>.ipynb`` and ``source`` is left as it is; the kernel then runs
+    the chapter's hand-out and its solutions in one go (:func:`handout_run`), and
+    the book's notebook is taken from that run (:func:`book_from_handout_run`).
+    When a cell fails, the notebook is written up to that cell before the error
+    is raised.
     """
-    notebook = jupytext.read(source)
-    notebook.metadata["kernelspec"] = KERNEL
+    chapter = jupytext.read(source)
+    chapter.metadata["kernelspec"] = KERNEL
     os.environ.pop("MLSNN_EDU_FULL", None)  # the committed twins are always quick mode
+    notebook = chapter if out is None else handout_run(chapter, source.stem)
     target = source.with_suffix(".ipynb") if out is None else out / f"{source.stem}.ipynb"
     start = time.perf_counter()
     try:
@@ -123,11 +137,102 @@ def execute(source: Path, timeout: int = 900, out: Path | None = None) -> float:
     finally:
         elapsed = time.perf_counter() - start
         if out is not None:  # the failing cell's error is in the notebook: check reports it
-            write_notebook(notebook, target)
+            write_notebook(book_from_handout_run(chapter, notebook), target)
     if out is None:
         write_notebook(notebook, target)
         source.write_text(as_text(notebook), encoding="utf-8")  # normalise the source's spacing
     return elapsed
+
+
+# --- one execution for the book and for the hand-out -------------------------------------------
+#
+# Every chapter ends with its exercises, and no other code cell follows the first of them.
+# So one kernel can run the hand-out as a student receives it (each solution replaced by
+# a stub that raises NotImplementedError) and then each original solution cell: the
+# chapter's code cells run in the book's order, with the stubs in between, which raise
+# before they change anything. The book keeps the chapter's cells with the outputs of
+# that run; the stubs' errors and the solutions' checker verdicts are kept for ``check``.
+
+HANDOUT_KEY = "mlsnn_edu_handout"  # notebook metadata: what the hand-out run found
+
+
+def handout_run(chapter: nbformat.NotebookNode, name: str) -> nbformat.NotebookNode:
+    """The hand-out of ``chapter`` (stubs for solutions) followed by the solution cells."""
+    exercises = find_exercises(chapter, name)
+    if exercises:
+        first = min(exercise.cell for exercise in exercises)
+        solutions = {exercise.cell for exercise in exercises}
+        for index, cell in enumerate(chapter.cells[first:], start=first):
+            if cell.cell_type == "code" and index not in solutions:
+                raise ValueError(
+                    f"{name}, cell {index}: a code cell after the first exercise; exercises "
+                    "close a chapter, so the hand-out and the book can share one run"
+                )
+    run = student_notebook(Chapter(Path(f"{name}.ipynb"), chapter, exercises))
+    run.metadata = copy.deepcopy(chapter.metadata)
+    run.metadata[HANDOUT_KEY] = {"stubs": len(exercises)}
+    for exercise in exercises:
+        solution = copy.deepcopy(chapter.cells[exercise.cell])
+        solution.metadata.setdefault("tags", []).append("handout-solution")
+        run.cells.append(solution)
+    return run
+
+
+def book_from_handout_run(
+    chapter: nbformat.NotebookNode, run: nbformat.NotebookNode
+) -> nbformat.NotebookNode:
+    """The chapter with the outputs of :func:`handout_run`'s execution, and what it found.
+
+    Code cells take the outputs of their twin in the run (an exercise's solution cell,
+    those of the solution appended at the end), numbered as one plain run numbers them.
+    ``metadata[HANDOUT_KEY]["problems"]`` lists the stubs that did not raise the
+    exercise's NotImplementedError and the solutions whose checker did not pass.
+    """
+    if HANDOUT_KEY not in run.metadata:  # executed as it is (no hand-out run)
+        return run
+    book = copy.deepcopy(chapter)
+    book.metadata.update({k: v for k, v in run.metadata.items() if k != HANDOUT_KEY})
+    stubs = run.metadata[HANDOUT_KEY]["stubs"]
+    ran = [cell for cell in run.cells if cell.cell_type == "code"]
+    student, solutions = ran[: len(ran) - stubs], ran[len(ran) - stubs :]
+    code = [cell for cell in book.cells if cell.cell_type == "code"]
+    problems = []
+    solution_outputs = iter(solutions)
+    for count, (cell, twin) in enumerate(zip(code, student, strict=True), start=1):
+        executed = twin
+        if "solution" in cell.get("metadata", {}).get("tags", []):
+            executed = next(solution_outputs)
+            problems += _stub_problems(twin, opening(cell))
+            problems += _solution_problems(executed, opening(cell))
+        cell.outputs = executed.get("outputs", [])
+        cell.execution_count = count if executed.get("execution_count") is not None else None
+        if "execution" in executed.get("metadata", {}):
+            cell.metadata["execution"] = executed.metadata["execution"]
+    book.metadata[HANDOUT_KEY] = {"stubs": stubs, "problems": problems}
+    return book
+
+
+def _stub_problems(stub: nbformat.NotebookNode, name: str) -> list[str]:
+    errors = [out for out in stub.get("outputs", []) if out.get("output_type") == "error"]
+    if stub.get("execution_count") is None:
+        return [f"hand-out cell ({name!r}): never ran"]
+    if [e.get("ename") for e in errors] != ["NotImplementedError"] or not str(
+        errors[0].get("evalue", "")
+    ).startswith("exercise: "):
+        found = ", ".join(f"{e.get('ename')}: {e.get('evalue')}" for e in errors) or "nothing"
+        return [
+            f"hand-out stub ({name!r}) should raise the exercise's NotImplementedError, raised {found}"
+        ]
+    return []
+
+
+def _solution_problems(solution: nbformat.NotebookNode, name: str) -> list[str]:
+    if solution.get("execution_count") is None:
+        return [f"solution ({name!r}): never ran"]
+    text = "".join(out.get("text", "") for out in solution.get("outputs", []))
+    if "[pass]" not in text or "[not yet]" in text:
+        return [f"solution ({name!r}) did not pass its checker after the hand-out ran: {text!r}"]
+    return []
 
 
 def write_notebook(notebook: nbformat.NotebookNode, target: Path) -> None:
@@ -272,6 +377,13 @@ def compare_notebooks(
 ) -> list[str]:
     """nbval-lax problems of one executed chapter against its committed twin."""
     problems = []
+    handout = executed.metadata.get(HANDOUT_KEY)
+    if handout is None:
+        problems.append(
+            f"{name}: its hand-out was not run (execute it with tools/notebooks.py execute --out)"
+        )
+    else:
+        problems += [f"{name}: {problem}" for problem in handout["problems"]]
     new_cells = [cell for cell in executed.cells if cell.cell_type == "code"]
     old_cells = [cell for cell in committed.cells if cell.cell_type == "code"]
     for number, cell in enumerate(new_cells, start=1):
