@@ -61,6 +61,11 @@ DEFERRED_IMPORTS = {
     # importing torchvision takes about a second; only the paper-scale CIFAR loaders need it
     ("mlsnn_edu.data.cifar", "torchvision"),
     ("mlsnn_edu.data.cifar", "torchvision.datasets"),
+    # nbformat's schema checks take over a second to import; every command would wait for them
+    ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.convention"),
+    ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.handouts"),
+    ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.nbgrader"),
+    ("mlsnn_edu.explorer_app", "nbformat"),
 }
 
 
@@ -263,3 +268,14 @@ def test_the_public_name_check_catches_an_inner_import() -> None:
     assert private_imports("import mlsnn_edu.models.layers")
     assert private_imports("from mlsnn_edu.energy import estimate_energy") == []
     assert len(OUTSIDERS) > 8
+
+
+#: A module a student can read in one sitting: split a longer one into parts of one idea each.
+MAX_MODULE_LINES = 400
+
+
+def test_every_module_is_short_enough_to_read_in_one_sitting() -> None:
+    lengths = {name: module.source.count("\n") for name, module in read_package().items()}
+    assert len(lengths) > 40  # the walk found the package
+    too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
+    assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"
