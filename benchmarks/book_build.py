@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import RESULTS, environment, load_average, table, write_json  # noqa: E402
+from timing import RESULTS, environment, load_average, table, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_CHAPTER_S = 180.0  # no chapter over 3 minutes

@@ -34,9 +34,9 @@ from torch import nn
 # The benchmarks folder, and the checkout's root so that a bare GPU machine can run this
 # from a copy of the repository without installing the package.
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from timing import RESULTS, environment, set_threads, table, write_json  # noqa: E402
+from timing import RESULTS, environment, set_threads, table, write_json
 
-from mlsnn_edu.models import build_model  # noqa: E402
+from mlsnn_edu.models import build_model
 
 # name -> (registry name, compile the whole model)
 VARIANTS = {

@@ -32,7 +32,7 @@ import snntorch
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import (  # noqa: E402
+from timing import (
     RESULTS,
     environment,
     interleaved,
@@ -43,8 +43,8 @@ from timing import (  # noqa: E402
     write_json,
 )
 
-from mlsnn_edu.fast_surrogate import FastSigmoidSpike  # noqa: E402
-from mlsnn_edu.surrogate import multilevel_spike  # noqa: E402
+from mlsnn_edu.fast_surrogate import FastSigmoidSpike
+from mlsnn_edu.surrogate import multilevel_spike
 
 TARGET_SPEEDUP_OVER_MICROSTEPS = 5.0  # closed form vs micro-step loop, at N = 8
 TARGET_LEVELS = 8

@@ -39,7 +39,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import (  # noqa: E402
+from timing import (
     RESULTS,
     environment,
     interleaved,
@@ -50,8 +50,8 @@ from timing import (  # noqa: E402
     write_json,
 )
 
-from mlsnn_edu.models import build_model  # noqa: E402
-from mlsnn_edu.neurons import MultiLevelIF  # noqa: E402
+from mlsnn_edu.models import build_model
+from mlsnn_edu.neurons import MultiLevelIF
 
 TARGET_STEP_RATIO = 1.15  # Sparse [T=1, N=4] step time / ANN step time, at most
 TARGET_SPEEDUP_OVER_SNNTORCH = 4.0  # Sparse images/s / snntorch binary [T=4] images/s, at least
