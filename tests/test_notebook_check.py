@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import nbformat
@@ -26,6 +27,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 ROOT = Path(__file__).resolve().parents[1]
 spec = importlib.util.spec_from_file_location("notebook_tools", ROOT / "tools" / "notebooks.py")
 tools = importlib.util.module_from_spec(spec)
+sys.modules["notebook_tools"] = tools  # its worker processes find their function by name
 spec.loader.exec_module(tools)
 
 CHECKED = "# NBVAL_CHECK_OUTPUT\nprint(sum(range(5)))"

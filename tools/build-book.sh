@@ -17,8 +17,10 @@
 #    kernel into $BUILD/executed/NN_*.ipynb (the committed twins in notebooks/
 #    are not touched). The kernel runs the chapter's hand-out (solutions
 #    stubbed) and then the solutions, so the same run checks the hand-out;
-#    tools/notebooks.py check reports what it found. A chapter whose cell fails
-#    is reported with its traceback and the build stops after trying every chapter.
+#    tools/notebooks.py check reports what it found. Chapters run side by side,
+#    one per core (at most 4), each kernel with cores / jobs threads. A chapter
+#    whose cell fails is reported with its traceback and the build stops after
+#    trying every chapter.
 # 2. $BUILD/source/ is the book's source as book/ has it (links to its pages,
 #    _config.yml, _toc.yml and _ext/), except that chapters/ is the folder of
 #    executed notebooks, so pages keep their addresses (chapters/NN_*.html).
