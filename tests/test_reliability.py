@@ -73,6 +73,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import pickle
 import re
@@ -96,7 +97,6 @@ from mlsnn_edu.training import (
     TrainConfig,
     Trainer,
     apply_overrides,
-    cosine_lr,
     load_checkpoint,
 )
 from mlsnn_edu.training.checkpoint import save_checkpoint
@@ -188,7 +188,9 @@ def test_2_and_6_a_new_lr_or_more_epochs_rebuild_the_schedule(tmp_path: Path) ->
     trainer = Trainer(changed)
     trainer.load(trainer.checkpoint_path)
     group = trainer.optimizer.param_groups[0]
-    assert group["lr"] == pytest.approx(cosine_lr(steps, 2 * steps, 0.01))  # the new curve
+    # the new curve, eta_k = eta_0 (1 + cos(pi k / K)) / 2, at step k = 2 of K = 4: eta_0 / 2
+    assert group["lr"] == pytest.approx(0.01 * (1 + math.cos(math.pi * steps / (2 * steps))) / 2)
+    assert group["lr"] == pytest.approx(0.005)
     assert trainer.scheduler.T_max == 2 * steps and trainer.scheduler.base_lrs == [0.01]
     trainer.fit()
     saved = load_checkpoint(trainer.checkpoint_path)
@@ -558,7 +560,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def test_r2_1_a_lock_that_is_a_link_is_refused_and_its_target_untouched(tmp_path: Path) -> None:
-    from mlsnn_edu.training.checkpoint import RunLock
+    from mlsnn_edu.training.run_lock import RunLock
 
     precious = tmp_path / "precious.txt"
     precious.write_text("a user's file\n")
@@ -753,7 +755,7 @@ def test_r2_3_exploding_weights_stop_the_run_and_keep_the_last_good_checkpoint(
 
 
 def test_r2_3_the_divergence_rule_on_losses() -> None:
-    from mlsnn_edu.training.trainer import divergence
+    from mlsnn_edu.training.divergence import divergence
 
     model = build_model("sew_resnet18", width=2)
     chance = float(np.log(10))
@@ -999,7 +1001,7 @@ def test_r2_10_the_full_scale_switch_reads_true_and_refuses_nonsense(monkeypatch
 
 
 def test_r2_10_a_bad_world_size_is_named(tmp_path: Path, monkeypatch) -> None:
-    from mlsnn_edu.training.trainer import Distributed
+    from mlsnn_edu.training.distributed import Distributed
 
     for name, value in (("WORLD_SIZE", "abc"), ("WORLD_SIZE", "0"), ("LOCAL_RANK", "-1")):
         monkeypatch.setenv(name, value)

@@ -4,20 +4,18 @@
 * :mod:`~mlsnn_edu.training.config`: :class:`TrainConfig`, YAML configs and overrides;
 * :mod:`~mlsnn_edu.training.checkpoint`: atomic, code-free checkpoints and the run lock;
 * :mod:`~mlsnn_edu.training.resources`: will a run fit in memory?
-* :mod:`~mlsnn_edu.training.trainer`: :class:`Trainer` (schedule, checkpoints, resume, DDP, logs).
+* :mod:`~mlsnn_edu.training.trainer`: :class:`Trainer`, the run: epochs, evaluation, activity,
+  a checkpoint per epoch, resuming; with its parts :mod:`~mlsnn_edu.training.optimization`,
+  :mod:`~mlsnn_edu.training.divergence`, :mod:`~mlsnn_edu.training.resume`,
+  :mod:`~mlsnn_edu.training.networks`, :mod:`~mlsnn_edu.training.distributed` and
+  :mod:`~mlsnn_edu.training.logs`.
 """
 
 from mlsnn_edu.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from mlsnn_edu.training.config import ConfigError, TrainConfig, apply_overrides
 from mlsnn_edu.training.loop import EpochStats, NonFiniteError, evaluate, train_epoch
-from mlsnn_edu.training.trainer import (
-    Trainer,
-    build_network,
-    cosine_lr,
-    fit,
-    load_trained,
-    load_weights,
-)
+from mlsnn_edu.training.networks import build_network, load_trained, load_weights
+from mlsnn_edu.training.trainer import Trainer, fit
 
 __all__ = [
     "CheckpointError",
@@ -28,7 +26,6 @@ __all__ = [
     "Trainer",
     "apply_overrides",
     "build_network",
-    "cosine_lr",
     "evaluate",
     "fit",
     "load_checkpoint",

@@ -5,52 +5,30 @@
 * evaluation, activity and a checkpoint after every epoch, logs in ``out_dir``;
 * resuming from ``out_dir/checkpoint.pt`` with everything exactly as it was;
 * a stop, before anything is saved, when the loss, the test loss or a weight
-  stops being finite, or when the run diverges (:func:`divergence`);
+  stops being finite, or when the run diverges
+  (:func:`~mlsnn_edu.training.divergence.divergence`);
 * a lock on ``out_dir``, so two runs never write into the same folder, and no
   write through a symbolic link there;
 * under ``torchrun``, distributed data parallel training (NCCL on GPUs, gloo on CPUs).
 
-**Divergence.** After every epoch the run stops as it does for a NaN (this
-epoch not saved, the last good checkpoint kept) when
-
-* a weight's magnitude exceeds :data:`MAX_WEIGHT` (1e6; trained networks here
-  stay below 100, and batch norm hides the size of the weights before it, so a
-  finite loss does not prove the weights are sane), or
-* the train or test loss exceeds :data:`DIVERGENCE_FACTOR` (10) times the
-  reference loss: the first epoch's train loss, or chance level
-  :math:`\\ln C` for C classes when that is larger (and during the first epoch).
-
 **Precision.** Networks are built and trained in float32 whatever
 ``torch.get_default_dtype()`` says: the datasets are float32.
 
-**Changing settings on resume.** ``lr``, ``momentum``, ``weight_decay``,
-``label_smoothing`` and ``epochs`` may change when a run is resumed; the new
-values apply from the next step on, and the trainer says so on stderr (even
-with ``progress=false``) and records it in the checkpoint's ``resumes`` entry:
-the epoch it resumed after, what was kept and what changed. The other settings
-(``progress``, ``device``, ``amp``, ``activity_samples``...) may change too and
-are reported the same way. ``epochs`` below the epochs already trained cannot
-be honoured (the run cannot be untrained) and is refused. A new ``lr`` or
-``epochs`` rebuilds the cosine schedule as if the run had been planned with
-them from the start: training continues from the current step on the new
-curve (so extending a finished run raises the learning rate from 0 to the new
-curve's value at that step). The network, the dataset, the optimizer, the batch
-size, the training subset and the seed cannot change
-(:data:`~mlsnn_edu.training.checkpoint.RESUME_FIXED_FIELDS`).
+Its parts, one idea each: :mod:`~mlsnn_edu.training.optimization` (the optimizer
+and the cosine schedule), :mod:`~mlsnn_edu.training.divergence` (when a run stops),
+:mod:`~mlsnn_edu.training.resume` (settings changed on resume),
+:mod:`~mlsnn_edu.training.networks` (building and loading the network),
+:mod:`~mlsnn_edu.training.distributed` (``torchrun``) and
+:mod:`~mlsnn_edu.training.logs` (the files in ``out_dir``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import functools
-import json
 import math
-import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -59,18 +37,13 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
-from mlsnn_edu.checks import check_choice
 from mlsnn_edu.data import DATASET_SHAPES, build_datasets
-from mlsnn_edu.files import check_output_dir, refuse_links, write_atomically
-from mlsnn_edu.models import build_model
-from mlsnn_edu.monitor import record_activity
+from mlsnn_edu.energy import measure_activity
+from mlsnn_edu.files import check_output_dir
 from mlsnn_edu.settings import resolve_device, seed_everything
 from mlsnn_edu.training.checkpoint import (
     CHECKPOINT_NAME,
-    LOCK_NAME,
     CheckpointError,
-    RunLock,
-    architecture_of,
     check_architecture,
     check_finite_weights,
     check_resumable,
@@ -81,155 +54,15 @@ from mlsnn_edu.training.checkpoint import (
     set_rng_state,
 )
 from mlsnn_edu.training.config import ConfigError, TrainConfig
+from mlsnn_edu.training.distributed import Distributed
+from mlsnn_edu.training.divergence import DivergenceError, divergence
+from mlsnn_edu.training.logs import check_run_files, write_logs
 from mlsnn_edu.training.loop import NonFiniteError, evaluate, train_epoch
+from mlsnn_edu.training.networks import build_network, network_architecture, non_finite_tensors
+from mlsnn_edu.training.optimization import build_optimizer, cosine_schedule
 from mlsnn_edu.training.resources import check_memory
-
-#: Settings applied to the optimizer's parameter groups when they change on resume.
-OPTIMIZER_SETTINGS = ("lr", "momentum", "weight_decay")
-#: Divergence: a weight larger than this in magnitude stops the run.
-MAX_WEIGHT = 1e6
-#: Divergence: a loss this many times the reference loss stops the run.
-DIVERGENCE_FACTOR = 10.0
-#: The files a run (and ``mlsnn-edu train``) writes into ``out_dir``: plain files or absent.
-RUN_FILES = (CHECKPOINT_NAME, LOCK_NAME, "metrics.csv", "metrics.json", "metrics.png")
-
-
-class DivergenceError(NonFiniteError):
-    """The run diverged: weights or losses exploded while still finite. Stops like a NaN."""
-
-
-@dataclass
-class Distributed:
-    """Where this process stands under ``torchrun`` (rank 0 of 1 when started plainly)."""
-
-    rank: int = 0
-    world_size: int = 1
-    local_rank: int = 0
-
-    @property
-    def enabled(self) -> bool:
-        return self.world_size > 1
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-    @classmethod
-    def from_environment(cls) -> Distributed:
-        """Read ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``, which ``torchrun`` sets.
-
-        Raises ``ValueError`` naming the variable when one is not a whole number
-        in its range (``WORLD_SIZE`` >= 1, 0 <= ``RANK`` < ``WORLD_SIZE``, ``LOCAL_RANK`` >= 0).
-        """
-        world_size = _environment_int("WORLD_SIZE", 1, minimum=1)
-        rank = _environment_int("RANK", 0, minimum=0)
-        if rank >= world_size:
-            raise ValueError(
-                f"RANK={rank} must be below WORLD_SIZE={world_size}; torchrun sets both, "
-                "unset them to train in one process"
-            )
-        return cls(rank, world_size, _environment_int("LOCAL_RANK", 0, minimum=0))
-
-
-def _environment_int(name: str, default: int, *, minimum: int) -> int:
-    """The environment variable ``name`` as an integer >= ``minimum`` (``default`` if unset)."""
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise ValueError(
-            f"environment variable {name} must be an integer >= {minimum} (torchrun sets it), "
-            f"got {text!r}; unset it to train in one process"
-        )
-    return value
-
-
-@contextlib.contextmanager
-def float32_default():
-    """Build modules in float32 whatever the default dtype (the datasets are float32)."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float32)
-    try:
-        yield
-    finally:
-        torch.set_default_dtype(previous)
-
-
-def build_network(config: TrainConfig) -> nn.Module:
-    """The network ``config`` describes, sized for its dataset (classes, input channels)."""
-    check_choice(config.dataset, tuple(DATASET_SHAPES), "dataset")
-    num_classes, in_channels = DATASET_SHAPES[config.dataset]
-    with float32_default():
-        return build_model(
-            config.model,
-            num_classes=num_classes,
-            timesteps=config.timesteps,
-            levels=config.levels,
-            width=config.width,
-            in_channels=in_channels,
-            **config.model_options,
-        ).float()
-
-
-def network_architecture(model: nn.Module, config: TrainConfig) -> dict:
-    """The architecture record of ``model``, built from ``config``, for its checkpoint."""
-    num_classes, in_channels = DATASET_SHAPES[config.dataset]
-    return architecture_of(model, config.to_dict(), num_classes, in_channels)
-
-
-def load_trained(
-    path: str | Path, device: torch.device | str = "cpu"
-) -> tuple[nn.Module, TrainConfig]:
-    """The network saved in the checkpoint at ``path`` (in eval mode) and its configuration.
-
-    Refuses weights holding NaN or infinite values (a diverged run) and weights
-    recorded for another architecture than the checkpoint's config builds.
-    """
-    path = Path(path)
-    payload = load_checkpoint(path)
-    try:
-        config = TrainConfig.from_dict(payload["config"])
-        model = build_network(config)
-    except ValueError as error:
-        raise CheckpointError(f"{path} holds a config that cannot be used: {error}") from None
-    _load_weights(model, payload, path, config.model)
-    return model.to(device).eval(), config
-
-
-def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load the weights of the checkpoint at ``path`` into ``model``, after checking them.
-
-    ``model`` must be the network the checkpoint records (the same model, T, N,
-    width and options): the weights of a Sparse-ResNet18 fit a SEW-ResNet18 by
-    name and shape, and are refused here. Non-finite weights are refused too.
-    """
-    path = Path(path)
-    _load_weights(model, load_checkpoint(path), path, type(model).__name__)
-    return model
-
-
-def _load_weights(model: nn.Module, payload: dict, path: Path, label: str) -> None:
-    check_architecture(payload, model, path)
-    check_finite_weights(payload["model"], path)
-    try:
-        model.load_state_dict(payload["model"])
-    except (RuntimeError, TypeError, AttributeError, ValueError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise CheckpointError(
-            f"{path}: the saved weights do not fit {label}: {first_line}"
-        ) from None
-
-
-def non_finite_tensors(model: nn.Module) -> list[str]:
-    """Names of the parameters and buffers of ``model`` holding NaN or infinite values."""
-    named = [*model.named_parameters(), *model.named_buffers()]
-    return [name for name, t in named if t.is_floating_point() and not torch.isfinite(t).all()]
+from mlsnn_edu.training.resume import apply_changed_settings, changed_settings, describe_changes
+from mlsnn_edu.training.run_lock import RunLock
 
 
 class Trainer:
@@ -253,8 +86,7 @@ class Trainer:
         self._settings = config.to_dict()
         self.dist = Distributed.from_environment()
         self.device = resolve_device(config.device if device is None else device)
-        if self.device.type == "cuda" and self.dist.enabled and self.device.index is None:
-            self.device = torch.device("cuda", self.dist.local_rank)
+        self.device = self.dist.device_of_process(self.device)
         self.out_dir = check_output_dir(config.out_dir, "out_dir")
         self.checkpoint_path = self.out_dir / CHECKPOINT_NAME
         check_run_files(self.out_dir)
@@ -264,11 +96,7 @@ class Trainer:
                 f"processes ({self.dist.world_size})"
             )
         check_memory(config, self.device, config.batch_size // self.dist.world_size)
-        if self.dist.enabled and not torch.distributed.is_initialized():
-            if self.device.type == "cuda":
-                torch.cuda.set_device(self.device)
-            backend = "nccl" if self.device.type == "cuda" else "gloo"
-            torch.distributed.init_process_group(backend=backend)
+        self.dist.join(self.device)
         seed_everything(config.seed)
         self.model = build_network(config).to(self.device)
         if self.dist.enabled and not self.dist.is_main:
@@ -287,15 +115,10 @@ class Trainer:
         if on_gpu and config.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
         self.autocast_dtype = torch.bfloat16 if on_gpu and config.amp else None
-        self.network = self.model
-        if self.dist.enabled:
-            ids = [self.device.index] if on_gpu else None
-            self.network = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.network = self.dist.wrap(self.model, self.device)
         self.train_loader, self.test_loader = self._loaders()
-        self.optimizer = self._optimizer()
-        self.scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
-            self.optimizer, T_max=self.total_steps
-        )
+        self.optimizer = build_optimizer(self.model, config)
+        self.scheduler = cosine_schedule(self.optimizer, self.total_steps)
         self.epoch = 0
         self.history: list[dict] = []
         self.resumes: list[dict] = []
@@ -320,19 +143,6 @@ class Trainer:
         return (
             loader(train, per_process, sampler=self.sampler, drop_last=False),
             loader(self.data.test, per_process, shuffle=False),
-        )
-
-    def _optimizer(self) -> torch.optim.Optimizer:
-        config = self.config
-        if config.optimizer == "sgd":
-            return torch.optim.SGD(
-                self.model.parameters(),
-                lr=config.lr,
-                momentum=config.momentum,
-                weight_decay=config.weight_decay,
-            )
-        return torch.optim.Adam(
-            self.model.parameters(), lr=config.lr, weight_decay=config.weight_decay
         )
 
     # -- checkpoints --------------------------------------------------------------------------
@@ -387,12 +197,7 @@ class Trainer:
     def _apply_changed_settings(self, saved: dict, path: Path) -> None:
         """Apply the settings that differ from the checkpoint's, say so, and record it."""
         config = self.config
-        current = config.to_dict()
-        changed = {
-            name: (saved.get(name), value)
-            for name, value in current.items()
-            if saved.get(name) != value and not (name == "momentum" and config.optimizer != "sgd")
-        }
+        changed = changed_settings(saved, config)
         message = (
             f"resuming {path} after epoch {self.epoch} of {config.epochs}: kept the weights, "
             "the optimizer's state, the schedule's position and the random state"
@@ -404,17 +209,9 @@ class Trainer:
         self.resumes.append(
             {"after_epoch": self.epoch, "changed": {k: list(v) for k, v in changed.items()}}
         )
-        for group in self.optimizer.param_groups:
-            for name in OPTIMIZER_SETTINGS:
-                if name in changed and name in group:
-                    group[name] = getattr(config, name)
-        if "lr" in changed or "epochs" in changed:
-            step = self.scheduler.last_epoch
-            self.scheduler.T_max = self.total_steps
-            self.scheduler.base_lrs = [config.lr for _ in self.optimizer.param_groups]
-            for group in self.optimizer.param_groups:
-                group["initial_lr"] = config.lr
-                group["lr"] = cosine_lr(step, self.total_steps, config.lr)
+        self.scheduler = apply_changed_settings(
+            changed, config, self.optimizer, self.scheduler, self.total_steps
+        )
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -558,11 +355,13 @@ class Trainer:
             "lr=... applies it), or check the input normalisation."
         )
 
-    @torch.no_grad()
     def measure_activity(self) -> dict[str, dict[str, float]]:
-        """Events and mass per sample of every recorded layer, on the first test samples."""
-        self.model.eval()
-        monitor = record_activity(
+        """Events and mass per sample of every recorded layer, on the first test samples.
+
+        Measured as everything in the library is (:func:`mlsnn_edu.energy.measure_activity`):
+        in eval mode, without gradients; a network in training needs no calibration.
+        """
+        monitor = measure_activity(
             self.model,
             self.test_loader,
             samples=self.config.activity_samples,
@@ -590,50 +389,6 @@ class Trainer:
             torch.distributed.destroy_process_group()
 
 
-def check_run_files(out_dir: Path) -> None:
-    """Refuse run files in ``out_dir`` that are links or folders, before any training."""
-    for name in RUN_FILES:
-        path = out_dir / name
-        refuse_links(path, "out_dir")
-        if path.exists() and not path.is_file():
-            raise ValueError(
-                f"out_dir: {path} is a folder (or another non-file), where the run writes its "
-                f"{name}: move it away, or choose another out_dir"
-            )
-
-
-def describe_changes(changed: dict[str, tuple[object, object]]) -> str:
-    """``"lr 0.08 -> 0.01, progress True -> False"``."""
-    return ", ".join(f"{name} {old!r} -> {new!r}" for name, (old, new) in changed.items())
-
-
-def divergence(
-    model: nn.Module, train_loss: float, test_loss: float, history: list[dict], num_classes: int
-) -> str | None:
-    """Why the run has diverged (the rule of the module's docstring), or ``None``."""
-    largest = max(
-        (float(p.detach().abs().max()) for p in model.parameters() if p.numel()), default=0.0
-    )
-    if largest > MAX_WEIGHT:
-        return f"a weight reached {largest:.3g} in magnitude (the limit is {MAX_WEIGHT:g})"
-    chance = math.log(num_classes)
-    reference = max(history[0]["train_loss"], chance) if history else chance
-    for name, loss in (("train", train_loss), ("test", test_loss)):
-        if loss > DIVERGENCE_FACTOR * reference:
-            return (
-                f"the {name} loss reached {loss:.3g}, over {DIVERGENCE_FACTOR:g} times the "
-                f"reference {reference:.3g} (the first epoch's train loss, at least ln {num_classes})"
-            )
-    return None
-
-
-def cosine_lr(step: int, total_steps: int, base_lr: float) -> float:
-    r"""The cosine schedule :math:`\eta_k = \eta_0 (1 + \cos(\pi k / K)) / 2` (0 from step K on)."""
-    if step >= total_steps:
-        return 0.0
-    return base_lr * (1 + math.cos(math.pi * step / total_steps)) / 2
-
-
 def fit(config: TrainConfig, on_epoch: Callable[[int, dict], None] | None = None) -> Trainer:
     """Build a :class:`Trainer` for ``config``, train it to the end, and return it."""
     trainer = Trainer(config)
@@ -642,30 +397,3 @@ def fit(config: TrainConfig, on_epoch: Callable[[int, dict], None] | None = None
     finally:
         trainer.close()
     return trainer
-
-
-# --- logs ------------------------------------------------------------------------------------
-
-
-def flat_record(record: dict) -> dict:
-    """One CSV row: activity becomes columns ``events/<layer>`` and ``mass/<layer>``."""
-    row = {key: value for key, value in record.items() if key != "activity"}
-    for layer, activity in record.get("activity", {}).items():
-        row[f"events/{layer}"] = activity["events"]
-        row[f"mass/{layer}"] = activity["mass"]
-    return row
-
-
-def write_logs(history: list[dict], out_dir: str | Path) -> None:
-    """``metrics.csv`` and ``metrics.json`` in ``out_dir`` (``mlsnn-edu train`` adds a plot)."""
-    out_dir = Path(out_dir)
-    rows = [flat_record(record) for record in history]
-
-    def write_csv(path: Path) -> None:
-        with open(path, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-
-    write_atomically(out_dir / "metrics.csv", write_csv)
-    write_atomically(out_dir / "metrics.json", json.dumps(history, indent=1))

@@ -1,0 +1,49 @@
+r"""When a run stops although its loss is still finite: the divergence rule.
+
+After every epoch the run stops as it does for a NaN (this epoch not saved, the
+last good checkpoint kept) when
+
+* a weight's magnitude exceeds :data:`MAX_WEIGHT` (1e6; trained networks here
+  stay below 100, and batch norm hides the size of the weights before it, so a
+  finite loss does not prove the weights are sane), or
+* the train or test loss exceeds :data:`DIVERGENCE_FACTOR` (10) times the
+  reference loss: the first epoch's train loss, or chance level
+  :math:`\ln C` for C classes when that is larger (and during the first epoch).
+"""
+
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from mlsnn_edu.training.loop import NonFiniteError
+
+#: Divergence: a weight larger than this in magnitude stops the run.
+MAX_WEIGHT = 1e6
+#: Divergence: a loss this many times the reference loss stops the run.
+DIVERGENCE_FACTOR = 10.0
+
+
+class DivergenceError(NonFiniteError):
+    """The run diverged: weights or losses exploded while still finite. Stops like a NaN."""
+
+
+def divergence(
+    model: nn.Module, train_loss: float, test_loss: float, history: list[dict], num_classes: int
+) -> str | None:
+    """Why the run has diverged (the rule of the module's docstring), or ``None``."""
+    largest = max(
+        (float(p.detach().abs().max()) for p in model.parameters() if p.numel()), default=0.0
+    )
+    if largest > MAX_WEIGHT:
+        return f"a weight reached {largest:.3g} in magnitude (the limit is {MAX_WEIGHT:g})"
+    chance = math.log(num_classes)
+    reference = max(history[0]["train_loss"], chance) if history else chance
+    for name, loss in (("train", train_loss), ("test", test_loss)):
+        if loss > DIVERGENCE_FACTOR * reference:
+            return (
+                f"the {name} loss reached {loss:.3g}, over {DIVERGENCE_FACTOR:g} times the "
+                f"reference {reference:.3g} (the first epoch's train loss, at least ln {num_classes})"
+            )
+    return None
