@@ -42,8 +42,9 @@ def input_side(config: TrainConfig) -> int:
     return config.resolution if config.dataset in EVENT_DATASETS else IMAGE_SIDE
 
 
-def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
-    """Estimated bytes of one training step of ``config`` (see the module's docstring)."""
+def shape_only_network(config: TrainConfig, width: int) -> tuple[nn.Module, int]:
+    """``config``'s network at ``width`` and T = 1 on the ``meta`` device (shapes, no memory),
+    and its input channels."""
     num_classes, in_channels = DATASET_SHAPES.get(config.dataset, (10, 3))
     with torch.device("meta"):
         model = build_model(
@@ -51,10 +52,16 @@ def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
             num_classes=num_classes,
             timesteps=1,
             levels=config.levels,
-            width=config.width,
+            width=width,
             in_channels=in_channels,
             **config.model_options,
         )
+    return model, in_channels
+
+
+def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
+    """Estimated bytes of one training step of ``config`` (see the module's docstring)."""
+    model, in_channels = shape_only_network(config, config.width)
     parameters = sum(p.numel() for p in model.parameters())
     activations = 0
 
@@ -89,17 +96,8 @@ def _first_line(error: BaseException) -> str:
 
 def smallest_side(config: TrainConfig, largest: int = 256) -> int:
     """The smallest input side (a power of two) ``config``'s network accepts."""
-    num_classes, in_channels = DATASET_SHAPES.get(config.dataset, (10, 3))
-    with torch.device("meta"):
-        model = build_model(
-            config.model,
-            num_classes=num_classes,
-            timesteps=1,
-            levels=config.levels,
-            width=1,
-            in_channels=in_channels,
-            **config.model_options,
-        ).eval()
+    model, in_channels = shape_only_network(config, width=1)
+    model.eval()
     side = 1
     while side < largest:
         try:
