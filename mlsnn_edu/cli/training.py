@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import torch
 from torch.utils.data import DataLoader, Subset
 
 from mlsnn_edu.cli.arguments import (
@@ -14,10 +15,12 @@ from mlsnn_edu.cli.arguments import (
     save_figure,
     train_config,
 )
-from mlsnn_edu.data import build_datasets
+from mlsnn_edu.data import Datasets, build_datasets
+from mlsnn_edu.energy import measure_activity
+from mlsnn_edu.experiments import ENERGY_DEFAULTS
 from mlsnn_edu.figures import plot_activity, plot_history
 from mlsnn_edu.files import IMAGE_SUFFIXES, check_output_dir, check_output_file
-from mlsnn_edu.monitor import record_activity
+from mlsnn_edu.models.layers import model_input
 from mlsnn_edu.settings import resolve_device, seed_everything
 from mlsnn_edu.training import TrainConfig, Trainer, build_network, evaluate, load_trained
 
@@ -53,8 +56,8 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _test_split(config: TrainConfig, args: argparse.Namespace):
-    """The test split of the config's dataset, from ``--data-root`` if given."""
+def _datasets(config: TrainConfig, args: argparse.Namespace) -> Datasets:
+    """The config's dataset, from ``--data-root`` if given."""
     return build_datasets(
         config.dataset,
         root=args.data_root or config.data_root,
@@ -62,7 +65,7 @@ def _test_split(config: TrainConfig, args: argparse.Namespace):
         timesteps=config.timesteps,
         resolution=config.resolution,
         seed=config.seed,
-    ).test
+    )
 
 
 def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +80,7 @@ def add_evaluate_arguments(parser: argparse.ArgumentParser) -> None:
 def evaluate_command(args: argparse.Namespace) -> int:
     """Print the test loss and accuracy of a trained network."""
     model, config = load_trained(args.checkpoint, resolve_device(args.device))
-    test = _test_split(config, args)
+    test = _datasets(config, args).test
     stats = evaluate(model, DataLoader(test, args.batch_size))
     print(
         f"{config.model} [T={config.timesteps}, N={config.levels}] on {config.dataset} "
@@ -114,15 +117,20 @@ def activity_command(args: argparse.Namespace) -> int:
                 "measure an untrained network with --config/key=value instead of --checkpoint"
             )
         model, config = load_trained(args.checkpoint, device)
+        data, calibration = _datasets(config, args), None
         source = f"trained, {args.checkpoint}"
-    else:
+    else:  # chapter 6's lesson: an untrained network's activity means nothing uncalibrated
         config = train_config(args)
         seed_everything(config.seed)
-        model = build_network(config).to(device).eval()
-        source = "untrained: batch norm at its initial statistics"
-    test = _test_split(config, args)
-    subset = Subset(test, range(min(args.samples, len(test))))
-    monitor = record_activity(model, DataLoader(subset, batch_size=128))
+        model = build_network(config).to(device)
+        data = _datasets(config, args)
+        count = min(ENERGY_DEFAULTS.calibration_samples, len(data.train))
+        calibration = model_input(torch.stack([data.train[i][0] for i in range(count)]))
+        calibration = calibration.to(device)
+        source = f"untrained, batch norm calibrated on {count} training samples"
+    subset = Subset(data.test, range(min(args.samples, len(data.test))))
+    loader = DataLoader(subset, batch_size=128)
+    monitor = measure_activity(model, loader, calibrate_on=calibration)
     print(
         f"{config.model} [T={config.timesteps}, N={config.levels}] ({source}), {len(subset)} samples"
     )
