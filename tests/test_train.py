@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -22,11 +23,13 @@ from mlsnn_edu.training import (
     TrainConfig,
     Trainer,
     apply_overrides,
+    cosine_lr,
     evaluate,
     load_checkpoint,
     save_checkpoint,
     train_epoch,
 )
+from mlsnn_edu.training.optimization import cosine_schedule, replanned_schedule
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -150,6 +153,77 @@ def test_a_run_killed_mid_epoch_resumes_to_the_same_weights(tmp_path: Path) -> N
     assert [r["test_accuracy"] for r in history] == [
         r["test_accuracy"] for r in uninterrupted.history
     ]
+
+
+def hand_cosine(k: int, total: int, lr: float) -> float:
+    """eta_k = eta_0 (1 + cos(pi k / K)) / 2, written out here, not taken from the library."""
+    return lr * (1 + math.cos(math.pi * k / total)) / 2
+
+
+def test_cosine_lr_is_the_equation_at_every_step() -> None:
+    for total, lr in ((4, 0.01), (9, 0.08), (1000, 0.1), (391 * 30, 0.08)):
+        for k in sorted({0, 1, 2, total // 3, total // 2, total - 1}):
+            assert cosine_lr(k, total, lr) == hand_cosine(k, total, lr), (k, total, lr)
+        assert cosine_lr(total, total, lr) == cosine_lr(total + 5, total, lr) == 0.0
+
+
+def retargeted_as_before(optimizer, schedule, total: int, lr: float) -> None:
+    """What a resume with a new lr or epochs did before the schedule had one home.
+
+    The schedule kept stepping from the equation's rate at the step reached.
+    """
+    step = schedule.last_epoch
+    schedule.T_max, schedule.base_lrs = total, [lr for _ in optimizer.param_groups]
+    for group in optimizer.param_groups:
+        group["initial_lr"], group["lr"] = lr, hand_cosine(step, total, lr)
+
+
+@pytest.mark.parametrize(
+    ("first_total", "first_lr", "reached", "total", "lr"),
+    [(6, 0.08, 3, 6, 0.01), (6, 0.08, 6, 18, 0.08), (30, 0.1, 15, 60, 0.05), (7, 0.3, 7, 7, 0.1)],
+)
+def test_a_replanned_schedule_gives_the_same_rate_at_every_step_as_before(
+    first_total: int, first_lr: float, reached: int, total: int, lr: float
+) -> None:
+    def trained(how: str) -> list[float]:
+        weight = nn.Parameter(torch.zeros(1))
+        optimizer = torch.optim.SGD([weight], lr=first_lr, momentum=0.9)
+        schedule = cosine_schedule(optimizer, first_total)
+        for _ in range(reached):
+            optimizer.step()
+            schedule.step()
+        if how == "before":
+            retargeted_as_before(optimizer, schedule, total, lr)
+        else:
+            schedule = replanned_schedule(optimizer, total, lr, schedule.last_epoch)
+        rates = []
+        for _ in range(reached, total):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            schedule.step()
+        return rates + [optimizer.param_groups[0]["lr"]]
+
+    rates = trained("now")
+    assert rates == trained("before")  # bit for bit
+    assert rates[0] == hand_cosine(reached, total, lr)
+    assert rates == pytest.approx([hand_cosine(k, total, lr) for k in range(reached, total + 1)])
+
+
+@pytest.mark.slow
+def test_a_run_resumed_with_a_new_lr_follows_the_new_cosine_step_by_step(tmp_path: Path) -> None:
+    Trainer(tiny_config(tmp_path, epochs=1, lr=0.08)).fit()  # 3 steps of 32 samples
+    resumed = Trainer(tiny_config(tmp_path, epochs=3, lr=0.01))
+    rates: list[float] = []
+    resumed.optimizer.register_step_pre_hook(
+        lambda optimizer, args, kwargs: rates.append(optimizer.param_groups[0]["lr"])
+    )
+    history = resumed.fit()
+    assert len(rates) == 6  # steps 3 to 8 of K = 9
+    assert rates[0] == hand_cosine(3, 9, 0.01)  # the new curve at the step reached
+    assert rates == pytest.approx([hand_cosine(k, 9, 0.01) for k in range(3, 9)], rel=1e-12)
+    assert [r["lr"] for r in history[1:]] == pytest.approx(
+        [hand_cosine(6, 9, 0.01), 0.0], rel=1e-12, abs=1e-15
+    )
 
 
 def complete_payload(epoch: int, weight: torch.Tensor) -> dict:

@@ -8,9 +8,16 @@ The schedule is cosine annealing over the run's optimizer steps,
     \eta_k = \eta_0\, \frac{1 + \cos(\pi k / K)}{2},\qquad k = 0, 1, \dots, K,
 
 from the base rate :math:`\eta_0` (``lr``) at the first step to 0 at the last of
-the run's K steps. PyTorch's ``CosineAnnealingLR`` computes it; this module
-builds it and, when a resumed run changes ``lr`` or ``epochs``, builds it again
-as if the run had been planned that way from the start.
+the run's K steps. PyTorch's ``CosineAnnealingLR`` computes it, and nothing else
+does: this module builds it (:func:`cosine_schedule`); when a resumed run changes
+``lr`` or ``epochs`` it builds it again for the new :math:`\eta_0` and K and sets
+it at the step the run has reached (:func:`replanned_schedule`), and
+:func:`cosine_lr` reads the rate at any step off it.
+
+Stepping ``CosineAnnealingLR`` multiplies the rate by the ratio of successive
+cosine factors, so its rates agree with the equation to rounding; a replanned
+schedule starts from the equation's value at the step reached (PyTorch's closed
+form), then steps on the same way.
 """
 
 from __future__ import annotations
@@ -44,17 +51,27 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int) -> Cosin
 def replanned_schedule(
     optimizer: torch.optim.Optimizer, total_steps: int, lr: float, step: int
 ) -> CosineAnnealingLR:
-    """The schedule a run planned with ``lr`` and ``total_steps`` would have after ``step`` steps.
+    r"""The schedule of a run planned with ``lr`` and ``total_steps``, set at ``step``.
 
-    The optimizer's groups take that schedule's rate at ``step``: training goes on
-    from the current step on the new curve (a finished run extended to more
-    epochs starts again from 0 up to the new curve's value).
+    The optimizer's groups take the rate :math:`\eta_k` of that schedule at
+    k = ``step`` (``step`` <= ``total_steps``) and training goes on from there
+    along the new curve.
     """
     for group in optimizer.param_groups:
         group["lr"] = group["initial_lr"] = lr
     schedule = cosine_schedule(optimizer, total_steps)
-    with warnings.catch_warnings():  # stepping a schedule without an optimizer step is the point
+    with warnings.catch_warnings():
+        # step(k) is PyTorch's closed form at step k, deprecated for stepping but the point here;
+        # and the warning about a schedule stepped before its optimizer concerns training
         warnings.simplefilter("ignore", UserWarning)
-        for _ in range(step):
-            schedule.step()
+        schedule.step(step)
     return schedule
+
+
+def cosine_lr(step: int, total_steps: int, base_lr: float) -> float:
+    r"""The schedule's rate :math:`\eta_k` at step k = ``step`` of ``total_steps`` (0 from K on)."""
+    if step >= total_steps:
+        return 0.0
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=base_lr)
+    replanned_schedule(optimizer, total_steps, base_lr, step)
+    return optimizer.param_groups[0]["lr"]
