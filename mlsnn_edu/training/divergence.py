@@ -1,4 +1,4 @@
-r"""When a run stops although its loss is still finite: the divergence rule.
+r"""When a run stops: a weight or the test loss no longer finite, or the divergence rule.
 
 After every epoch the run stops as it does for a NaN (this epoch not saved, the
 last good checkpoint kept) when
@@ -18,6 +18,7 @@ import math
 from torch import nn
 
 from mlsnn_edu.training.loop import NonFiniteError
+from mlsnn_edu.training.networks import non_finite_tensors
 
 #: Divergence: a weight larger than this in magnitude stops the run.
 MAX_WEIGHT = 1e6
@@ -27,6 +28,16 @@ DIVERGENCE_FACTOR = 10.0
 
 class DivergenceError(NonFiniteError):
     """The run diverged: weights or losses exploded while still finite. Stops like a NaN."""
+
+
+def check_finite(model: nn.Module, test_loss: float) -> None:
+    """Raise :class:`NonFiniteError` when a weight tensor or the test loss is NaN or infinite."""
+    broken = non_finite_tensors(model)
+    if broken:
+        shown = ", ".join(broken[:3]) + (f" and {len(broken) - 3} more" if len(broken) > 3 else "")
+        raise NonFiniteError(f"{len(broken)} weight tensor(s) became non-finite ({shown})")
+    if not math.isfinite(test_loss):
+        raise NonFiniteError(f"the test loss became {test_loss}")
 
 
 def divergence(

@@ -1,4 +1,4 @@
-"""The files a run writes into ``out_dir`` besides its checkpoint: one record per epoch.
+"""What a run keeps of each epoch: its record, and the files it writes beside the checkpoint.
 
 ``metrics.json`` keeps each epoch's record as the trainer made it; ``metrics.csv``
 flattens it, the activity of each layer becoming ``events/<layer>`` and
@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from mlsnn_edu.files import refuse_links, write_atomically
+from mlsnn_edu.monitor import SpikeMonitor
 from mlsnn_edu.training.checkpoint import CHECKPOINT_NAME
 from mlsnn_edu.training.run_lock import LOCK_NAME
 
@@ -30,6 +31,17 @@ def check_run_files(out_dir: Path) -> None:
                 f"out_dir: {path} is a folder (or another non-file), where the run writes its "
                 f"{name}: move it away, or choose another out_dir"
             )
+
+
+def activity_record(monitor: SpikeMonitor) -> dict[str, dict[str, float]]:
+    """An epoch record's activity: events and mass per sample of every recorded layer and the
+    total, and each residual sum's mass above N."""
+    layers = {**monitor.summary(), "total": monitor.total()}
+    return {
+        name: {"events": a.events, "mass": a.mass}
+        | ({"above_levels": a.above_levels} if a.kind == "sum" else {})
+        for name, a in layers.items()
+    }
 
 
 def flat_record(record: dict) -> dict:

@@ -25,7 +25,6 @@ and the cosine schedule), :mod:`~mlsnn_edu.training.divergence` (when a run stop
 from __future__ import annotations
 
 import functools
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from tqdm import tqdm
 from mlsnn_edu.data import DATASET_SHAPES, build_datasets
 from mlsnn_edu.energy import measure_activity
 from mlsnn_edu.files import check_output_dir
+from mlsnn_edu.monitor import SpikeMonitor
 from mlsnn_edu.settings import resolve_device, seed_everything
 from mlsnn_edu.training.checkpoint import (
     CHECKPOINT_NAME,
@@ -55,10 +55,10 @@ from mlsnn_edu.training.checkpoint import (
 )
 from mlsnn_edu.training.config import ConfigError, TrainConfig
 from mlsnn_edu.training.distributed import Distributed
-from mlsnn_edu.training.divergence import DivergenceError, divergence
-from mlsnn_edu.training.logs import check_run_files, write_logs
-from mlsnn_edu.training.loop import NonFiniteError, evaluate, train_epoch
-from mlsnn_edu.training.networks import build_network, network_architecture, non_finite_tensors
+from mlsnn_edu.training.divergence import DivergenceError, check_finite, divergence
+from mlsnn_edu.training.logs import activity_record, check_run_files, write_logs
+from mlsnn_edu.training.loop import EpochStats, NonFiniteError, evaluate, train_epoch
+from mlsnn_edu.training.networks import build_network, network_architecture
 from mlsnn_edu.training.optimization import build_optimizer, cosine_schedule
 from mlsnn_edu.training.resources import check_memory
 from mlsnn_edu.training.resume import apply_changed_settings, changed_settings, describe_changes
@@ -275,12 +275,12 @@ class Trainer:
                     # batch-norm running statistics saw only this rank's batches: take rank 0's
                     for buffer in self.model.buffers():
                         torch.distributed.broadcast(buffer, src=0)
-                test = evaluate(self.model, self.test_loader, autocast_dtype=self.autocast_dtype)
-                self._check_finite(test.loss)
+                test, monitor = self._evaluate()
+                check_finite(self.model, test.loss)
                 self._check_divergence(train.loss, test.loss)
             except NonFiniteError as error:
                 raise NonFiniteError(self._non_finite_advice(label, error)) from None
-            activity = self.measure_activity()
+            activity = activity_record(monitor) if monitor else self.measure_activity()
             self.epoch += 1
             record = {
                 "epoch": self.epoch,
@@ -301,16 +301,6 @@ class Trainer:
                 f"test loss {test.loss:.3f} acc {test.accuracy:.3f}"
             )
         return self.history
-
-    def _check_finite(self, test_loss: float) -> None:
-        broken = non_finite_tensors(self.model)
-        if broken:
-            shown = ", ".join(broken[:3]) + (
-                f" and {len(broken) - 3} more" if len(broken) > 3 else ""
-            )
-            raise NonFiniteError(f"{len(broken)} weight tensor(s) became non-finite ({shown})")
-        if not math.isfinite(test_loss):
-            raise NonFiniteError(f"the test loss became {test_loss}")
 
     def _check_divergence(self, train_loss: float, test_loss: float) -> None:
         """Raise :class:`DivergenceError` by the rule of the module's docstring."""
@@ -355,6 +345,19 @@ class Trainer:
             "lr=... applies it), or check the input normalisation."
         )
 
+    def _evaluate(self) -> tuple[EpochStats, SpikeMonitor | None]:
+        """The test loss and accuracy, and the activity when it covers the whole test set.
+
+        Then the evaluation's own forward passes (eval mode, no gradients, the same
+        batches) are what :meth:`measure_activity` would run again: recording them
+        gives the same numbers without a second pass (the sweep's case).
+        """
+        if self.config.activity_samples < len(self.test_loader.dataset):
+            return evaluate(self.model, self.test_loader, autocast_dtype=self.autocast_dtype), None
+        with SpikeMonitor(self.model) as monitor:
+            test = evaluate(self.model, self.test_loader, autocast_dtype=self.autocast_dtype)
+        return test, monitor
+
     def measure_activity(self) -> dict[str, dict[str, float]]:
         """Events and mass per sample of every recorded layer, on the first test samples.
 
@@ -367,12 +370,7 @@ class Trainer:
             samples=self.config.activity_samples,
             autocast_dtype=self.autocast_dtype,
         )
-        layers = {**monitor.summary(), "total": monitor.total()}
-        return {
-            name: {"events": a.events, "mass": a.mass}
-            | ({"above_levels": a.above_levels} if a.kind == "sum" else {})
-            for name, a in layers.items()
-        }
+        return activity_record(monitor)
 
     def _say(self, message: str) -> None:
         if self.dist.is_main and self.config.progress:
