@@ -30,7 +30,7 @@ from tonic.transforms import ToFrame
 from torch.utils.data import Dataset, Subset
 
 from mlsnn_edu.checks import check_positive_int, check_timesteps
-from mlsnn_edu.data.digits import load_digit_images, stratified_split
+from mlsnn_edu.data.digits import lift_to_rgb32, load_digit_images, stratified_split
 from mlsnn_edu.data.errors import DatasetError
 
 #: The event layout of tonic's CIFAR10DVS: time (microseconds), column, row, polarity (True = ON).
@@ -207,12 +207,7 @@ def digit_stills(size: int = 32, *, margin: int = 2, contrast: float = 4.0) -> t
         raise ValueError(f"contrast must be > 0, got {contrast!r}")
     images, _ = load_digit_images()
     inner = size - 2 * margin
-    enlarged = F.interpolate(
-        torch.as_tensor(images).unsqueeze(1),
-        size=(inner, inner),
-        mode="bilinear",
-        align_corners=False,
-    )
+    enlarged = lift_to_rgb32(images, inner)[:, :1]  # the digits' one resize; one channel
     framed = F.pad(enlarged, (margin, margin, margin, margin)).squeeze(1)
     return torch.clamp(0.5 + contrast * (framed - 0.5), 0.0, 1.0)
 
