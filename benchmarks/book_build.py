@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import RESULTS, environment, load_average, table, write_json
+from timing import RESULTS, environment, load_average, other_load_note, table, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_CHAPTER_S = 180.0  # no chapter over 3 minutes
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     }
     payload = {
         "benchmark": "book_build",
-        "environment": {**info, "load_average_end": load_average()},
+        "environment": {**info, **other_load_note(info, args.threads or os.cpu_count() or 1)},
         "kernel_threads": args.threads or "library default",
         "chapters": len(results),
         "failed": failed,

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> dict:
                 }
     payload = {
         "benchmark": "neuron_op",
-        "environment": {**env, **other_load_note(env["load_average_start"], threads)},
+        "environment": {**env, **other_load_note(env, threads)},
         "device": str(device),
         "shape": args.shape,
         "dtype": "float32",

@@ -146,6 +146,40 @@ def gpu_epoch(report: dict) -> str:
     return title + "\n\n" + markdown(rows, header)
 
 
+def sweep_epoch(report: dict) -> str:
+    rows = [
+        [
+            r["code"],
+            r["network"],
+            str(r["width"]),
+            fmt(r["epoch_s"]),
+            fmt(r["train_s"]),
+            fmt(r["load_s"], 2),
+            fmt(r["evaluate_s"]),
+            fmt(r["checkpoint_s"], 2),
+            fmt(r.get("x_baseline")),
+        ]
+        for r in report["rows"]
+    ]
+    header = [
+        "code",
+        "network",
+        "width",
+        "epoch s",
+        "training pass s",
+        "of which batches s",
+        "test pass + activity s",
+        "checkpoint s",
+        "× baseline epoch",
+    ]
+    baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
+    title = (
+        f"Medians over {report['repeats']} runs of {report['epochs']} epochs, the first left out; "
+        f"{baseline}this = the measured commit ({machine(report)})"
+    )
+    return title + "\n\n" + markdown(rows, header)
+
+
 def targets(report: dict) -> str:
     def verdict(met) -> str:
         return "–" if met is None else "met" if met else "not met"
@@ -172,7 +206,17 @@ FORMATS = {
     "train_step": train_step,
     "book_build": book_build,
     "gpu_epoch": gpu_epoch,
+    "sweep_epoch": sweep_epoch,
 }
+#: The result files the Performance appendix shows, each between its own markers.
+PERFORMANCE_RESULTS = (
+    "neuron_op",
+    "train_step",
+    "train_step_2threads",
+    "book_build",
+    "sweep_epoch",
+    "gpu_epoch",
+)
 
 ROOT = RESULTS.parents[1]
 PAGES = {
@@ -188,9 +232,11 @@ def provenance(report: dict) -> str:
     env = report["environment"]
     load = env.get("load_average_start")
     load_text = f"{load[0]:.1f}" if load else "unknown"
+    stolen = env.get("cpu_stolen_share")
+    stolen_text = "" if stolen is None else f", {100 * stolen:.0f} % of CPU time taken by the host"
     return (
         f"*Measured {env['started']} on commit `{env.get('commit', 'unknown')}` "
-        f"(torch {env['torch']}, load average {load_text} at start).*"
+        f"(torch {env['torch']}, load average {load_text} at start{stolen_text}).*"
     )
 
 
@@ -235,7 +281,7 @@ def chapter_times(results: Path = RESULTS, notebooks: Path = ROOT / "notebooks")
 def generated_blocks(results: Path = RESULTS) -> dict[str, dict[str, str]]:
     """Page -> marker name -> the Markdown between that marker pair."""
     return {
-        "performance": {name: result_block(name, results) for name in FORMATS},
+        "performance": {name: result_block(name, results) for name in PERFORMANCE_RESULTS},
         "instructors": {"chapter-times": chapter_times(results)},
     }
 

@@ -83,6 +83,20 @@ def load_average() -> list[float] | None:
         return None
 
 
+def cpu_ticks() -> list[int] | None:
+    """CPU time since boot, all cores, as [stolen, total] ticks (Linux ``/proc/stat``; else None).
+
+    Stolen ticks are those a virtual machine's host gave to other machines while
+    this one had work to run: the load average does not show them.
+    """
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return None
+    ticks = [int(x) for x in fields[1:]]
+    return [ticks[7] if len(ticks) > 7 else 0, sum(ticks[:8])]
+
+
 def environment(threads: int) -> dict:
     """What a reader needs to judge a measurement: versions, threads, device, load."""
     info = {
@@ -96,6 +110,7 @@ def environment(threads: int) -> dict:
         "load_average_start": load_average(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "commit": commit(),
+        "cpu_ticks_start": cpu_ticks(),
     }
     return info
 
@@ -118,14 +133,19 @@ def set_threads(threads: int | None) -> int:
     return threads
 
 
-def other_load_note(start: list[float] | None, threads: int) -> dict:
-    """Load averages at start and end, and whether other work shared the machine."""
-    end = load_average()
+def other_load_note(env: dict, threads: int) -> dict:
+    """Load averages at start and end, whether other work shared the machine, and the share
+    of CPU time a virtual machine's host stole during the run (``env``: :func:`environment`'s)."""
+    start, end = env["load_average_start"], load_average()
     busy = None
     if start is not None and end is not None:
         # Our own run accounts for about `threads` runnable threads.
         busy = max(start[0], end[0]) > threads + 0.5
-    return {"load_average_end": end, "other_load_present": busy}
+    note = {"load_average_end": end, "other_load_present": busy}
+    before, after = env.get("cpu_ticks_start"), cpu_ticks()
+    if before and after and after[1] > before[1]:
+        note["cpu_stolen_share"] = round((after[0] - before[0]) / (after[1] - before[1]), 3)
+    return note
 
 
 def write_json(payload: dict, out_dir: Path | str, name: str) -> Path:

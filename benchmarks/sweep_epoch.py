@@ -1,0 +1,220 @@
+"""Benchmark 5: one epoch of a sweep run, by part, for this code and an earlier commit.
+
+    python benchmarks/sweep_epoch.py                     # widths 8 and 16, SEW and Sparse [T=1, N=4]
+    python benchmarks/sweep_epoch.py --baseline 6ebe131  # the same, against that commit's library
+    python benchmarks/sweep_epoch.py --quick             # width 2, one epoch, to check that it runs
+
+Each measurement is one child process that trains a run of the CPU sweep
+(``mlsnn_edu.experiments.sweep``: the digits, the paper's recipe, the whole
+test set's activity every epoch) for ``--epochs`` epochs with one thread, as
+the sweep's processes do, and times each epoch's parts:
+
+* ``train_s``: the training pass (loading the batches included);
+* ``evaluate_s``: the rest of the epoch, the test pass and its activity record;
+* ``checkpoint_s``: writing the checkpoint and the logs;
+* ``load_s``: one pass over the training batches alone, no network (a part of ``train_s``).
+
+With ``--baseline REV`` the same child also runs on a checkout of ``REV``
+(a ``git worktree`` in a temporary folder), alternating with this code's child
+(base, this, base, this, ...) so that a change of load touches both alike.
+The first epoch is left out of the medians (memory allocation, lazy set-up).
+Prints a table and writes ``sweep_epoch.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import RESULTS, environment, other_load_note, table, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+NETWORKS = ("sew", "sparse")
+
+
+def child(network: str, width: int, epochs: int) -> dict:
+    """Train one sweep run for ``epochs`` epochs in a temporary folder; time each part."""
+    import torch
+
+    import mlsnn_edu
+    from mlsnn_edu.experiments import sweep
+    from mlsnn_edu.training import trainer as trainer_module
+
+    torch.set_num_threads(1)
+    parts: dict[str, list[float]] = {"train_s": [], "checkpoint_s": []}
+
+    def timed(function, part: str):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                parts[part].append(time.perf_counter() - start)
+
+        return wrapper
+
+    trainer_module.train_epoch = timed(trainer_module.train_epoch, "train_s")
+    trainer_module.Trainer._save_epoch = timed(trainer_module.Trainer._save_epoch, "checkpoint_s")
+    net = {"sew": sweep.SEW_N4, "sparse": sweep.SPARSE_N4}[network]
+    recipe = replace(sweep.PAPER_RECIPE, epochs=epochs)
+    with tempfile.TemporaryDirectory() as folder:
+        config = trainer_module.TrainConfig(
+            model=net.model,
+            timesteps=net.timesteps,
+            levels=net.levels,
+            width=width,
+            seed=0,
+            out_dir=str(Path(folder) / "run"),
+            device="cpu",
+            progress=False,
+            activity_samples=10_000,  # as sweep.train_run: the whole test set
+            **recipe.train_settings(),
+        )
+        trainer = trainer_module.Trainer(config)
+        try:
+            history = trainer.fit()
+            start = time.perf_counter()
+            for _ in trainer.train_loader:
+                pass
+            load_s = time.perf_counter() - start
+        finally:
+            trainer.close()
+    epoch_s = [record["seconds"] for record in history]
+    return {
+        "library": str(Path(mlsnn_edu.__file__).resolve().parent),
+        "epoch_s": epoch_s,
+        "train_s": parts["train_s"],
+        "evaluate_s": [e - t for e, t in zip(epoch_s, parts["train_s"], strict=True)],
+        "checkpoint_s": parts["checkpoint_s"],
+        "load_s": load_s,
+    }
+
+
+def run_child(library_root: Path, network: str, width: int, epochs: int) -> dict:
+    """One measurement in a fresh process whose ``mlsnn_edu`` comes from ``library_root``."""
+    command = [sys.executable, __file__, "--child", network, "--widths", str(width)]
+    command += ["--epochs", str(epochs)]
+    environ = os.environ | {"PYTHONPATH": str(library_root), "OMP_NUM_THREADS": "1"}
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=environ)
+    result = json.loads(output.stdout.strip().splitlines()[-1])
+    expected = (library_root / "mlsnn_edu").resolve()
+    if Path(result["library"]) != expected:
+        raise RuntimeError(f"the child imported {result['library']}, not {expected}")
+    return result
+
+
+def medians(results: list[dict], skip_first: bool) -> dict[str, float]:
+    start = 1 if skip_first else 0
+    row = {
+        part: statistics.median(x for r in results for x in r[part][start:])
+        for part in ("epoch_s", "train_s", "evaluate_s", "checkpoint_s")
+    }
+    row["load_s"] = statistics.median(r["load_s"] for r in results)
+    return row
+
+
+def main(argv: list[str] | None = None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--widths", type=int, nargs="+", default=[8, 16])
+    parser.add_argument("--networks", nargs="+", default=list(NETWORKS), choices=NETWORKS)
+    parser.add_argument(
+        "--epochs", type=int, default=3, help="epochs per child (first one left out)"
+    )
+    parser.add_argument("--repeats", type=int, default=2, help="children per code and setting")
+    parser.add_argument("--baseline", help="a git revision to measure against (e.g. a commit)")
+    parser.add_argument("--quick", action="store_true", help="width 2, one epoch, one repeat")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(child(args.child, args.widths[0], args.epochs)))
+        return None
+    if args.quick:
+        args.widths, args.epochs, args.repeats = [2], 1, 1
+    env = environment(1)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        codes = {"this": ROOT}
+        if args.baseline:
+            codes = {"baseline": Path(folder) / "baseline"} | codes
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet"]
+                + [str(codes["baseline"]), args.baseline],
+                check=True,
+            )
+        try:
+            measured = measure(codes, args)
+        finally:
+            if args.baseline:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force"]
+                    + [str(codes["baseline"])],
+                    check=False,
+                )
+    rows = []
+    for (code, network, width), results in measured.items():
+        row = {"code": code, "network": network, "width": width}
+        rows.append(row | medians(results, skip_first=args.epochs > 1))
+    for row in rows:
+        base = next(
+            (
+                r
+                for r in rows
+                if r["code"] == "baseline"
+                and (r["network"], r["width"]) == (row["network"], row["width"])
+            ),
+            None,
+        )
+        row["x_baseline"] = row["epoch_s"] / base["epoch_s"] if base else None
+    payload = {
+        "benchmark": "sweep_epoch",
+        "environment": {**env, **other_load_note(env, 1)},
+        "baseline": args.baseline,
+        "epochs": args.epochs,
+        "repeats": args.repeats,
+        "wall_s": round(time.perf_counter() - started, 1),
+        "rows": rows,
+        "runs": {" ".join(map(str, key)): value for key, value in measured.items()},
+    }
+    columns = [
+        ("code", "code"),
+        ("network", "network"),
+        ("width", "width"),
+        ("epoch_s", "epoch s"),
+        ("train_s", "training pass s"),
+        ("load_s", "of which batches s"),
+        ("evaluate_s", "test pass + activity s"),
+        ("checkpoint_s", "checkpoint s"),
+        ("x_baseline", "x baseline"),
+    ]
+    print(f"one sweep epoch (digits, paper recipe, 1 thread), medians over {args.repeats} runs")
+    print(table(rows, columns))
+    path = write_json(payload, args.out, "sweep_epoch.json")
+    print(f"wrote {path}")
+    return payload
+
+
+def measure(codes: dict[str, Path], args) -> dict[tuple[str, str, int], list[dict]]:
+    """Alternate the codes' children for every network and width, ``args.repeats`` times."""
+    measured: dict[tuple[str, str, int], list[dict]] = {}
+    for width in args.widths:
+        for _ in range(args.repeats):
+            for network in args.networks:
+                for code, root in codes.items():
+                    result = run_child(root, network, width, args.epochs)
+                    measured.setdefault((code, network, width), []).append(result)
+                    print(f"{code} {network} w{width}: {result['epoch_s']}", flush=True)
+    return measured
+
+
+if __name__ == "__main__":
+    main()
