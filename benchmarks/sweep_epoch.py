@@ -5,9 +5,9 @@
     python benchmarks/sweep_epoch.py --quick             # width 2, one epoch, to check that it runs
 
 Each measurement is one child process that trains a run of the CPU sweep
-(``mlsnn_edu.experiments.sweep``: the digits, the paper's recipe, the whole
-test set's activity every epoch) for ``--epochs`` epochs with one thread, as
-the sweep's processes do, and times each epoch's parts:
+(``mlsnn-edu reproduce --sweep``: the digits, the paper's recipe, the whole
+test set's activity every epoch) for ``--epochs`` epochs with one thread (as
+the sweep's processes do; ``--threads`` to change it), and times each epoch's parts:
 
 * ``train_s``: the training pass (loading the batches included);
 * ``evaluate_s``: the rest of the epoch, the test pass and its activity record;
@@ -16,7 +16,8 @@ the sweep's processes do, and times each epoch's parts:
 
 With ``--baseline REV`` the same child also runs on a checkout of ``REV``
 (a ``git worktree`` in a temporary folder), alternating with this code's child
-(base, this, base, this, ...) so that a change of load touches both alike.
+(base, this, base, this, ...) so that a change of load touches both alike; both
+train with this code's recipe.
 The first epoch is left out of the medians (memory allocation, lazy set-up).
 Prints a table and writes ``sweep_epoch.json``.
 """
@@ -41,33 +42,45 @@ ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = ("sew", "sparse")
 
 
-def child(network: str, width: int, epochs: int) -> dict:
-    """Train one sweep run for ``epochs`` epochs in a temporary folder; time each part."""
+class TimedLoader:
+    """A data loader that records when each pass over it starts and ends (seconds)."""
+
+    def __init__(self, loader) -> None:
+        self.loader, self.passes = loader, []
+
+    def __iter__(self):
+        start = time.perf_counter()
+        yield from self.loader
+        self.passes.append((start, time.perf_counter()))
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __getattr__(self, name: str):
+        return getattr(self.loader, name)
+
+
+def child(network: str, width: int, settings: dict, threads: int) -> dict:
+    """Train one sweep run for ``epochs`` epochs in a temporary folder; time each part.
+
+    The trainer's loaders are wrapped to time its passes: the training pass is
+    the pass over the training batches (each batch's step included); the test
+    passes (evaluation, activity) are the rest of the epoch; the checkpoint is
+    what happens between the end of an epoch (``on_epoch``) and the next pass.
+    ``settings`` are the recipe's :class:`~mlsnn_edu.training.TrainConfig` fields, the
+    same for every code measured.
+    """
     import torch
 
     import mlsnn_edu
-    from mlsnn_edu.experiments import sweep
-    from mlsnn_edu.training import trainer as trainer_module
+    from mlsnn_edu.experiments import SEW_N4, SPARSE_N4
+    from mlsnn_edu.training import TrainConfig, Trainer
 
-    torch.set_num_threads(1)
-    parts: dict[str, list[float]] = {"train_s": [], "checkpoint_s": []}
-
-    def timed(function, part: str):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                parts[part].append(time.perf_counter() - start)
-
-        return wrapper
-
-    trainer_module.train_epoch = timed(trainer_module.train_epoch, "train_s")
-    trainer_module.Trainer._save_epoch = timed(trainer_module.Trainer._save_epoch, "checkpoint_s")
-    net = {"sew": sweep.SEW_N4, "sparse": sweep.SPARSE_N4}[network]
-    recipe = replace(sweep.PAPER_RECIPE, epochs=epochs)
+    torch.set_num_threads(threads)
+    net = {"sew": SEW_N4, "sparse": SPARSE_N4}[network]
+    epoch_ends: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
-        config = trainer_module.TrainConfig(
+        config = TrainConfig(
             model=net.model,
             timesteps=net.timesteps,
             levels=net.levels,
@@ -76,34 +89,47 @@ def child(network: str, width: int, epochs: int) -> dict:
             out_dir=str(Path(folder) / "run"),
             device="cpu",
             progress=False,
-            activity_samples=10_000,  # as sweep.train_run: the whole test set
-            **recipe.train_settings(),
+            activity_samples=10_000,  # as the sweep: the whole test set
+            **settings,
         )
-        trainer = trainer_module.Trainer(config)
+        trainer = Trainer(config)
+        train, test = TimedLoader(trainer.train_loader), TimedLoader(trainer.test_loader)
+        trainer.train_loader, trainer.test_loader = train, test
         try:
-            history = trainer.fit()
+            history = trainer.fit(
+                on_epoch=lambda epoch, record: epoch_ends.append(time.perf_counter())
+            )
+            finished = time.perf_counter()
             start = time.perf_counter()
-            for _ in trainer.train_loader:
+            for _ in train.loader:
                 pass
             load_s = time.perf_counter() - start
         finally:
             trainer.close()
     epoch_s = [record["seconds"] for record in history]
+    train_s = [end - start for start, end in train.passes]
+    next_starts = [start for start, _ in train.passes[1:]] + [finished]
     return {
         "library": str(Path(mlsnn_edu.__file__).resolve().parent),
         "epoch_s": epoch_s,
-        "train_s": parts["train_s"],
-        "evaluate_s": [e - t for e, t in zip(epoch_s, parts["train_s"], strict=True)],
-        "checkpoint_s": parts["checkpoint_s"],
+        "train_s": train_s,
+        "evaluate_s": [e - t for e, t in zip(epoch_s, train_s, strict=True)],
+        "checkpoint_s": [after - end for end, after in zip(epoch_ends, next_starts, strict=True)],
         "load_s": load_s,
     }
 
 
-def run_child(library_root: Path, network: str, width: int, epochs: int) -> dict:
-    """One measurement in a fresh process whose ``mlsnn_edu`` comes from ``library_root``."""
+def run_child(library_root: Path, network: str, width: int, epochs: int, threads: int) -> dict:
+    """One measurement in a fresh process whose ``mlsnn_edu`` comes from ``library_root``.
+
+    Every code trains with this code's sweep recipe, cut to ``epochs`` epochs.
+    """
+    from mlsnn_edu.experiments import PAPER_RECIPE
+
+    settings = replace(PAPER_RECIPE, epochs=epochs).train_settings()
     command = [sys.executable, __file__, "--child", network, "--widths", str(width)]
-    command += ["--epochs", str(epochs)]
-    environ = os.environ | {"PYTHONPATH": str(library_root), "OMP_NUM_THREADS": "1"}
+    command += ["--settings", json.dumps(settings), "--threads", str(threads)]
+    environ = os.environ | {"PYTHONPATH": str(library_root), "OMP_NUM_THREADS": str(threads)}
     output = subprocess.run(command, capture_output=True, text=True, check=True, env=environ)
     result = json.loads(output.stdout.strip().splitlines()[-1])
     expected = (library_root / "mlsnn_edu").resolve()
@@ -131,16 +157,18 @@ def main(argv: list[str] | None = None) -> dict | None:
     )
     parser.add_argument("--repeats", type=int, default=2, help="children per code and setting")
     parser.add_argument("--baseline", help="a git revision to measure against (e.g. a commit)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per run (the sweep's: 1)")
     parser.add_argument("--quick", action="store_true", help="width 2, one epoch, one repeat")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", type=json.loads, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.child, args.widths[0], args.epochs)))
+        print(json.dumps(child(args.child, args.widths[0], args.settings, args.threads)))
         return None
     if args.quick:
         args.widths, args.epochs, args.repeats = [2], 1, 1
-    env = environment(1)
+    env = environment(args.threads)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder:
         codes = {"this": ROOT}
@@ -177,7 +205,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         row["x_baseline"] = row["epoch_s"] / base["epoch_s"] if base else None
     payload = {
         "benchmark": "sweep_epoch",
-        "environment": {**env, **other_load_note(env, 1)},
+        "environment": {**env, **other_load_note(env, args.threads)},
         "baseline": args.baseline,
         "epochs": args.epochs,
         "repeats": args.repeats,
@@ -196,7 +224,10 @@ def main(argv: list[str] | None = None) -> dict | None:
         ("checkpoint_s", "checkpoint s"),
         ("x_baseline", "x baseline"),
     ]
-    print(f"one sweep epoch (digits, paper recipe, 1 thread), medians over {args.repeats} runs")
+    print(
+        f"one sweep epoch (digits, paper recipe, {args.threads} thread(s)), "
+        f"medians over {args.repeats} runs"
+    )
     print(table(rows, columns))
     path = write_json(payload, args.out, "sweep_epoch.json")
     print(f"wrote {path}")
@@ -210,7 +241,7 @@ def measure(codes: dict[str, Path], args) -> dict[tuple[str, str, int], list[dic
         for _ in range(args.repeats):
             for network in args.networks:
                 for code, root in codes.items():
-                    result = run_child(root, network, width, args.epochs)
+                    result = run_child(root, network, width, args.epochs, args.threads)
                     measured.setdefault((code, network, width), []).append(result)
                     print(f"{code} {network} w{width}: {result['epoch_s']}", flush=True)
     return measured

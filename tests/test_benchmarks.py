@@ -31,6 +31,7 @@ RUNS = {
     ),
     "test_gpu_epoch_runs_on_a_cpu": ("gpu_epoch.py", "--variants", "sparse", "ann"),
     "test_book_build_measures_a_stand_in_chapter": ("book_build.py",),
+    "test_sweep_epoch_times_each_part_of_an_epoch": ("sweep_epoch.py", "--networks", "sparse"),
 }
 
 
@@ -118,3 +119,16 @@ def test_book_build_measures_a_stand_in_chapter(runs, request) -> None:
     assert {"slowest_chapter_s", "whole_book_s", "largest_chapter_peak_mb"} <= set(
         report["targets"]
     )
+
+
+@pytest.mark.slow
+def test_sweep_epoch_times_each_part_of_an_epoch(runs, request) -> None:
+    report = run_benchmark(runs, request)
+    (row,) = report["rows"]
+    assert (row["code"], row["network"], row["width"]) == ("this", "sparse", 2)
+    (run,) = report["runs"]["this sparse 2"]
+    assert run["library"] == str(ROOT / "mlsnn_edu")  # the checkout's code, not another copy
+    assert len(run["epoch_s"]) == len(run["train_s"]) == len(run["checkpoint_s"]) == 1
+    # loading the batches is part of the training pass; each part took some time
+    assert 0 < run["load_s"] < run["train_s"][0] < run["epoch_s"][0]
+    assert run["evaluate_s"][0] > 0 and run["checkpoint_s"][0] > 0

@@ -49,6 +49,7 @@ from mlsnn_edu.experiments.results import (
     sparse,
 )
 from mlsnn_edu.experiments.stem_gradients import stem_gradient_ratios
+from mlsnn_edu.experiments.sweep import PAPER_RECIPE
 from mlsnn_edu.experiments.verdict import (
     Interval,
     judge,
@@ -65,6 +66,7 @@ __all__ = [
     "ENERGY_DEFAULTS",
     "MAIN_WIDTH",
     "MULTILEVEL",
+    "PAPER_RECIPE",
     "PAPER_SUM1",
     "SEW_N4",
     "SMALL_WIDTH",
