@@ -49,7 +49,8 @@ echo "== notebook regression (book/_build/executed against notebooks/*.ipynb, nb
 echo "== browser tests on that book and on the Voila explorers (headless Chromium, offline)"
 bash tools/install-browser.sh
 start=$SECONDS
-.venv/bin/python -m pytest tests/browser -m browser -q -p no:cacheprovider
+# Two workers: each page waits mostly on Chromium and each explorer on its own kernel.
+.venv/bin/python -m pytest tests/browser -m browser -q -p no:cacheprovider -n 2
 echo "== browser tests took $((SECONDS - start)) s (screenshots in artifacts/)"
 
 echo "== all checks passed"
