@@ -147,6 +147,12 @@ def gpu_epoch(report: dict) -> str:
 
 
 def sweep_epoch(report: dict) -> str:
+    baselines = {(r["network"], r["width"]): r for r in report["rows"] if r["code"] == "baseline"}
+
+    def to_baseline(row: dict, part: str) -> float | None:
+        base = baselines.get((row["network"], row["width"]))
+        return row[part] / base[part] if base else None
+
     rows = [
         [
             r["code"],
@@ -157,7 +163,8 @@ def sweep_epoch(report: dict) -> str:
             fmt(r["load_s"], 2),
             fmt(r["evaluate_s"]),
             fmt(r["checkpoint_s"], 2),
-            fmt(r.get("x_baseline")),
+            fmt(to_baseline(r, "epoch_s")),
+            fmt(to_baseline(r, "evaluate_s")),
         ]
         for r in report["rows"]
     ]
@@ -170,7 +177,8 @@ def sweep_epoch(report: dict) -> str:
         "of which batches s",
         "test pass + activity s",
         "checkpoint s",
-        "× baseline epoch",
+        "× baseline: epoch",
+        "× baseline: test pass",
     ]
     baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
     title = (
