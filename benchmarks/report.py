@@ -173,17 +173,19 @@ def sweep_epoch(report: dict) -> str:
         "network",
         "width",
         "epoch s",
-        "training pass s",
-        "of which batches s",
-        "test pass + activity s",
-        "checkpoint s",
-        "× baseline: epoch",
-        "× baseline: test pass",
+        "train s",
+        "(batches s)",
+        "test s",
+        "save s",
+        "× base epoch",
+        "× base test",
     ]
     baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
     title = (
         f"Medians over {report['repeats']} runs of {report['epochs']} epochs, the first left out; "
-        f"{baseline}this = the measured commit ({machine(report)})"
+        f"{baseline}this = the measured commit ({machine(report)}). train: the training pass; "
+        "(batches): loading its batches alone, a part of it; test: the test pass with its "
+        "activity record; save: the checkpoint; × base: this code's time over the baseline's."
     )
     return title + "\n\n" + markdown(rows, header)
 
