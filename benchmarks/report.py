@@ -182,7 +182,8 @@ def sweep_epoch(report: dict) -> str:
     ]
     baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
     title = (
-        f"Medians over {report['repeats']} runs of {report['epochs']} epochs, the first left out; "
+        f"Medians over {report['repeats']} runs of {report['epochs']} epochs"
+        f"{', the first left out' if report['epochs'] > 1 else ''}; "
         f"{baseline}this = the measured commit ({machine(report)}). train: the training pass; "
         "(batches): loading its batches alone, a part of it; test: the test pass with its "
         "activity record; save: the checkpoint; × base: this code's time over the baseline's."

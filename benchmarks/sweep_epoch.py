@@ -19,7 +19,7 @@ With ``--baseline REV`` the same child also runs on a checkout of ``REV``
 (base, this, base, this, ...) so that a change of load touches both alike; both
 train with this code's recipe.
 The first epoch is left out of the medians (memory allocation, lazy set-up).
-Prints a table and writes ``sweep_epoch.json``.
+Prints the table the book's Performance appendix shows and writes ``sweep_epoch.json``.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import RESULTS, environment, other_load_note, table, write_json
+from report import sweep_epoch as sweep_epoch_table
+from timing import RESULTS, environment, other_load_note, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
 NETWORKS = ("sew", "sparse")
@@ -61,7 +62,7 @@ class TimedLoader:
 
 
 def child(network: str, width: int, settings: dict, threads: int) -> dict:
-    """Train one sweep run for ``epochs`` epochs in a temporary folder; time each part.
+    """Train one sweep run as ``settings`` say, in a temporary folder; time each part.
 
     The trainer's loaders are wrapped to time its passes: the training pass is
     the pass over the training batches (each batch's step included); the test
@@ -192,17 +193,6 @@ def main(argv: list[str] | None = None) -> dict | None:
     for (code, network, width), results in measured.items():
         row = {"code": code, "network": network, "width": width}
         rows.append(row | medians(results, skip_first=args.epochs > 1))
-    for row in rows:
-        base = next(
-            (
-                r
-                for r in rows
-                if r["code"] == "baseline"
-                and (r["network"], r["width"]) == (row["network"], row["width"])
-            ),
-            None,
-        )
-        row["x_baseline"] = row["epoch_s"] / base["epoch_s"] if base else None
     payload = {
         "benchmark": "sweep_epoch",
         "environment": {**env, **other_load_note(env, args.threads)},
@@ -213,22 +203,7 @@ def main(argv: list[str] | None = None) -> dict | None:
         "rows": rows,
         "runs": {" ".join(map(str, key)): value for key, value in measured.items()},
     }
-    columns = [
-        ("code", "code"),
-        ("network", "network"),
-        ("width", "width"),
-        ("epoch_s", "epoch s"),
-        ("train_s", "training pass s"),
-        ("load_s", "of which batches s"),
-        ("evaluate_s", "test pass + activity s"),
-        ("checkpoint_s", "checkpoint s"),
-        ("x_baseline", "x baseline"),
-    ]
-    print(
-        f"one sweep epoch (digits, paper recipe, {args.threads} thread(s)), "
-        f"medians over {args.repeats} runs"
-    )
-    print(table(rows, columns))
+    print(sweep_epoch_table(payload))
     path = write_json(payload, args.out, "sweep_epoch.json")
     print(f"wrote {path}")
     return payload
