@@ -163,7 +163,6 @@ def sweep_epoch(report: dict) -> str:
             fmt(r["load_s"], 2),
             fmt(r["evaluate_s"]),
             fmt(r["checkpoint_s"], 2),
-            fmt(to_baseline(r, "epoch_s")),
             fmt(to_baseline(r, "evaluate_s")),
         ]
         for r in report["rows"]
@@ -177,8 +176,7 @@ def sweep_epoch(report: dict) -> str:
         "(batches s)",
         "test s",
         "save s",
-        "× base epoch",
-        "× base test",
+        "test × base",
     ]
     baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
     title = (
@@ -186,7 +184,8 @@ def sweep_epoch(report: dict) -> str:
         f"{', the first left out' if report['epochs'] > 1 else ''}; "
         f"{baseline}this = the measured commit ({machine(report)}). train: the training pass; "
         "(batches): loading its batches alone, a part of it; test: the test pass with its "
-        "activity record; save: the checkpoint; × base: this code's time over the baseline's."
+        "activity record; save: the checkpoint; test × base: this code's test pass over the "
+        "baseline's."
     )
     return title + "\n\n" + markdown(rows, header)
 
