@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> dict | None:
     env.pop("MLSNN_EDU_FULL", None)
     if args.threads:
         env["OMP_NUM_THREADS"] = str(args.threads)
-    info = environment(args.threads or os.cpu_count() or 1)
+    threads = args.threads or os.cpu_count() or 1
+    info = environment(threads)
     with tempfile.TemporaryDirectory() as folder:
         if args.quick:
             stand_in = Path(folder) / "00_stand_in.py"
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> dict | None:
     }
     payload = {
         "benchmark": "book_build",
-        "environment": {**info, **other_load_note(info, args.threads or os.cpu_count() or 1)},
+        "environment": {**info, **other_load_note(info, threads)},
         "kernel_threads": args.threads or "library default",
         "chapters": len(results),
         "failed": failed,

@@ -101,10 +101,9 @@ def child(network: str, width: int, settings: dict, threads: int) -> dict:
                 on_epoch=lambda epoch, record: epoch_ends.append(time.perf_counter())
             )
             finished = time.perf_counter()
-            start = time.perf_counter()
             for _ in train.loader:
                 pass
-            load_s = time.perf_counter() - start
+            load_s = time.perf_counter() - finished
         finally:
             trainer.close()
     epoch_s = [record["seconds"] for record in history]
