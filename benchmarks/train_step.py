@@ -9,8 +9,10 @@ same random batch, each timed for forward + loss + backward + SGD step:
 
 * ``ann``: ReLU ResNet18;
 * ``sparse``, ``sew``: Sparse-ResNet18 and SEW-ResNet18 [T=1, N=4], whose
-  neurons use the one-exponential surrogate; ``sparse_definition``: Sparse with
-  the surrogate as defined (N sigmoids), to see what the fast form gains;
+  neurons use the one-exponential surrogate in the compiled kernel of
+  :mod:`mlsnn_edu.spike_kernel`; ``sparse_eager``: Sparse with that kernel off
+  (eager PyTorch), to see what the kernel gains; ``sparse_definition``: Sparse
+  with the surrogate as defined (N sigmoids), to see what the fast form gains;
 * ``ours_binary``: SEW-ResNet18 [T=4, N=1] with this library's neurons;
 * ``snntorch_binary``: the same network [T=4, N=1] whose every neuron is
   ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` stepped over T = 4;
@@ -31,6 +33,7 @@ allocator's peak on a GPU. Prints a table and writes ``train_step.json``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import subprocess
@@ -56,6 +59,7 @@ from timing import (
 
 from mlsnn_edu.models import build_model
 from mlsnn_edu.neurons import MultiLevelIF
+from mlsnn_edu.spike_kernel import eager_spikes
 
 CHAPTER_WIDTH = 8  # the width the chapters train at in quick mode
 #: Sparse [T=1, N=4] step time / ANN step time, at most, by width (others: the nearest listed).
@@ -66,6 +70,7 @@ TARGET_SPEEDUP_OVER_SNNTORCH = 5.0  # Sparse images/s / snntorch binary [T=4] im
 CONTENDERS = {
     "ann": ("ann_resnet18", 1, 4, False),
     "sparse": ("sparse_resnet18", 1, 4, False),
+    "sparse_eager": ("sparse_resnet18", 1, 4, False),
     "sparse_definition": ("sparse_resnet18", 1, 4, False),
     "sew": ("sew_resnet18", 1, 4, False),
     "ours_binary": ("sew_resnet18", 4, 1, False),
@@ -137,8 +142,9 @@ def training_step(name: str, width: int, batch: int, device: torch.device, chann
 
     def step() -> None:
         optimizer.zero_grad(set_to_none=True)
-        loss = nn.functional.cross_entropy(model(images), labels)
-        loss.backward()
+        with eager_spikes() if name == "sparse_eager" else contextlib.nullcontext():
+            loss = nn.functional.cross_entropy(model(images), labels)
+            loss.backward()
         optimizer.step()
 
     return step

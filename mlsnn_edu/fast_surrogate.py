@@ -16,6 +16,10 @@ so :math:`r` is the only exponential of :math:`v`; the :math:`c_k` are constants
 When :math:`\alpha(N-1)/2` is too large for float32 (the constants would
 overflow), the definition is used instead. ``tests/test_surrogate.py`` holds
 both equal; ``benchmarks/neuron_op.py`` measures the gain.
+
+On a CPU the spike functions below hand both passes to the compiled kernel of
+:mod:`mlsnn_edu.spike_kernel` (one pass over memory each way) when it serves the
+tensors, and compute the same function in eager PyTorch otherwise.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ import math
 
 import torch
 
-from mlsnn_edu.surrogate import SigmoidSpike, sigmoid_surrogate_derivative
+from mlsnn_edu import spike_kernel
+from mlsnn_edu.surrogate import SigmoidSpike, StraightThroughSpike, sigmoid_surrogate_derivative
 
 #: Beyond this spread of exponents the constants c_k^2 would overflow float32.
 MAX_EXPONENT_SPREAD = 40.0
@@ -55,10 +60,41 @@ def one_exponential_derivative(
 
 
 class FastSigmoidSpike(SigmoidSpike):
-    """:class:`~mlsnn_edu.surrogate.SigmoidSpike` with :func:`one_exponential_derivative`."""
+    """:class:`~mlsnn_edu.surrogate.SigmoidSpike` with :func:`one_exponential_derivative`,
+    compiled where :func:`mlsnn_edu.spike_kernel.serves` the tensors."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, levels: int, theta: float, alpha: float) -> torch.Tensor:
+        if not spike_kernel.serves(v):
+            return SigmoidSpike.forward(ctx, v, levels, theta, alpha)
+        ctx.save_for_backward(v)
+        ctx.levels, ctx.theta, ctx.alpha = levels, theta, alpha
+        return spike_kernel.staircase(v, levels, theta)
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         (v,) = ctx.saved_tensors
-        surrogate = one_exponential_derivative(v, ctx.levels, ctx.theta, ctx.alpha)
+        levels, theta, alpha = ctx.levels, ctx.theta, ctx.alpha
+        grad_output = grad_output.contiguous()
+        if alpha * (levels - 1) / 2 <= MAX_EXPONENT_SPREAD and spike_kernel.serves(v, grad_output):
+            return (
+                spike_kernel.surrogate_backward(v, grad_output, levels, theta, alpha),
+                None,
+                None,
+                None,
+            )
+        surrogate = one_exponential_derivative(v, levels, theta, alpha)
         return surrogate.mul_(grad_output), None, None, None
+
+
+class FastStraightThroughSpike(StraightThroughSpike):
+    """:class:`~mlsnn_edu.surrogate.StraightThroughSpike` with the compiled staircase."""
+
+    @staticmethod
+    def forward(ctx, v: torch.Tensor, levels: int, theta: float, mask: bool) -> torch.Tensor:
+        if not spike_kernel.serves(v):
+            return StraightThroughSpike.forward(ctx, v, levels, theta, mask)
+        ctx.mask, ctx.upper = mask, levels * theta
+        if mask:
+            ctx.save_for_backward(v)
+        return spike_kernel.staircase(v, levels, theta)

@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from mlsnn_edu.checks import check_alpha, check_choice, check_levels, check_theta
-from mlsnn_edu.fast_surrogate import FastSigmoidSpike
+from mlsnn_edu.fast_surrogate import FastSigmoidSpike, FastStraightThroughSpike
 from mlsnn_edu.surrogate import SURROGATES, SigmoidSpike, StraightThroughSpike, staircase
 
 
@@ -140,7 +140,8 @@ class MultiLevelIF(nn.Module):
         alpha: slope of the sigmoid surrogate.
         ste_mask: with ``"ste"``, zero the gradient outside ``0 <= v <= N*theta``.
         fast: compute the sigmoid surrogate with one exponential instead of N
-            (:mod:`mlsnn_edu.fast_surrogate`; the same values, what networks use).
+            (:mod:`mlsnn_edu.fast_surrogate`), and both passes in the compiled kernel
+            of :mod:`mlsnn_edu.spike_kernel` on a CPU: the same function, what networks use.
     """
 
     def __init__(
@@ -164,7 +165,8 @@ class MultiLevelIF(nn.Module):
 
     def _fire(self, v: torch.Tensor) -> torch.Tensor:
         if self.surrogate == "ste":
-            return StraightThroughSpike.apply(v, self.levels, self.theta, self.ste_mask)
+            ste = FastStraightThroughSpike if self.fast else StraightThroughSpike
+            return ste.apply(v, self.levels, self.theta, self.ste_mask)
         spike = FastSigmoidSpike if self.fast else SigmoidSpike
         return spike.apply(v, self.levels, self.theta, self.alpha)
 

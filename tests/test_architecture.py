@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "files",
             "surrogate",
             "fast_surrogate",
+            "spike_kernel",
             "neurons",
             "quantization",
         ),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from mlsnn_edu import __version__
+from mlsnn_edu import __version__, spike_kernel
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -31,8 +31,10 @@ def library_is_committed() -> bool:
 
 
 def record_provenance(command: list[str], device: torch.device | str = "cpu") -> dict:
-    """Command, commit, whether the library had uncommitted changes, versions, device, threads, date."""
+    """Command, commit, whether the library had uncommitted changes, versions, device, threads,
+    which code computed the spike functions (the compiled kernel rounds differently), date."""
     device = torch.device(device)
+    compiled = device.type == "cpu" and spike_kernel.kernel() is not None
     return {
         "command": " ".join(command),
         "commit": git("rev-parse", "HEAD"),
@@ -45,5 +47,6 @@ def record_provenance(command: list[str], device: torch.device | str = "cpu") ->
         },
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
         "threads": torch.get_num_threads(),
+        "spike_functions": "compiled kernel" if compiled else "eager PyTorch",
         "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }

@@ -104,6 +104,8 @@ TRAINING_CODE = (
     "neurons.py",
     "surrogate.py",
     "fast_surrogate.py",
+    "spike_kernel.py",
+    "spike_kernel.c",
     "models/*.py",
     "data/digits.py",
     "training/loop.py",
