@@ -8,7 +8,10 @@ batch 32 by default), each timed for one forward and one backward pass:
 
 * ``relu``: the ANN's activation, the unit every ratio is given in;
 * ``closed_form``: z = clamp(floor(v), 0, N) with the sigmoid surrogate in its
-  one-exponential form (:mod:`mlsnn_edu.fast_surrogate`), what the networks use;
+  one-exponential form (:mod:`mlsnn_edu.fast_surrogate`), each pass in the
+  compiled kernel of :mod:`mlsnn_edu.spike_kernel`: what the networks use;
+* ``closed_form_eager``: the same in eager PyTorch (the kernel switched off),
+  to see what the kernel gains;
 * ``closed_form_definition``: the same with the surrogate as defined, N sigmoids
   (:func:`mlsnn_edu.surrogate.multilevel_spike`): the gain of the fast form;
 * ``microstep_loop``: the timestep read literally, N micro-steps that each
@@ -24,6 +27,7 @@ Prints a table and writes ``neuron_op.json`` to ``--out`` (``benchmarks/results`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -44,6 +48,7 @@ from timing import (
 )
 
 from mlsnn_edu.fast_surrogate import FastSigmoidSpike
+from mlsnn_edu.spike_kernel import eager_spikes
 from mlsnn_edu.surrogate import multilevel_spike
 
 TARGET_SPEEDUP_OVER_MICROSTEPS = 5.0  # closed form vs micro-step loop, at N = 8
@@ -71,22 +76,26 @@ def snntorch_spikes(current: torch.Tensor, timesteps: int) -> torch.Tensor:
     return total
 
 
-def forward_backward(activation, x: torch.Tensor, upstream: torch.Tensor):
-    """One contender: ``activation(x)`` forward, then the gradient with respect to ``x``."""
+def forward_backward(activation, x: torch.Tensor, upstream: torch.Tensor, eager: bool = False):
+    """One contender: ``activation(x)`` forward, then the gradient with respect to ``x``
+    (both passes in eager PyTorch if ``eager``, the compiled spike kernel switched off)."""
 
     def run() -> None:
-        leaf = x.detach().requires_grad_()
-        torch.autograd.grad(activation(leaf), leaf, upstream)
+        with eager_spikes() if eager else contextlib.nullcontext():
+            leaf = x.detach().requires_grad_()
+            torch.autograd.grad(activation(leaf), leaf, upstream)
 
     return run
 
 
 def contenders(levels: int, x: torch.Tensor, upstream: torch.Tensor) -> dict:
+    def spike(v: torch.Tensor) -> torch.Tensor:
+        return FastSigmoidSpike.apply(v, levels, 1.0, 5.0)
+
     return {
         "relu": forward_backward(torch.relu, x, upstream),
-        "closed_form": forward_backward(
-            lambda v: FastSigmoidSpike.apply(v, levels, 1.0, 5.0), x, upstream
-        ),
+        "closed_form": forward_backward(spike, x, upstream),
+        "closed_form_eager": forward_backward(spike, x, upstream, eager=True),
         "closed_form_definition": forward_backward(
             lambda v: multilevel_spike(v, levels=levels), x, upstream
         ),

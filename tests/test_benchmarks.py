@@ -86,7 +86,14 @@ def test_neuron_op_reports_every_contender(runs, request) -> None:
     assert report["environment"]["threads"] >= 1 and report["environment"]["torch"]
     for levels in ("2", "8"):
         contenders = report["results"][levels]
-        expected = {"relu", "closed_form", "closed_form_definition", "microstep_loop", "snntorch"}
+        expected = {
+            "relu",
+            "closed_form",
+            "closed_form_eager",
+            "closed_form_definition",
+            "microstep_loop",
+            "snntorch",
+        }
         assert expected <= set(contenders)
         assert contenders["relu"]["ratio_to_relu"] == pytest.approx(1.0)
         assert contenders["closed_form"]["wall_s"]["median_s"] > 0
