@@ -48,10 +48,9 @@ SOURCE = Path(__file__).with_name("spike_kernel.c")
 # -ffp-contract=off: no fused multiply-adds, which would round the exponent's argument
 # differently from eager PyTorch and move the surrogate by ~1e-5 relative;
 # -fno-trapping-math lets the staircase's comparisons vectorise (no float traps are enabled).
-FLAGS = (
-    *("-O3", "-march=native", "-fopenmp"),
-    *("-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math"),
-)
+FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
+#: Tried first; a compiler without OpenMP (Apple's clang) builds a one-thread kernel instead.
+THREADS_FLAG = "-fopenmp"
 #: How far the compiled surrogate may stray from the eager one, relative.
 RELATIVE_TOLERANCE = 2e-6
 
@@ -78,9 +77,12 @@ def _compile(compiler: str, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".so.partial")
     os.close(handle)
+    command = [*shlex.split(compiler), *FLAGS, "-shared", "-fPIC", str(SOURCE), "-o", partial]
     try:
-        command = [*shlex.split(compiler), *FLAGS, "-shared", "-fPIC", str(SOURCE), "-o", partial]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        try:
+            subprocess.run([*command, THREADS_FLAG], check=True, capture_output=True, timeout=120)
+        except subprocess.CalledProcessError:
+            subprocess.run(command, check=True, capture_output=True, timeout=120)
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)
@@ -101,7 +103,7 @@ def _load(compiler: str, target: Path) -> ctypes.CDLL:
 def kernel() -> ctypes.CDLL | None:
     """The compiled kernel, built on first use; ``None`` (with one warning) if it cannot be."""
     compiler = os.environ.get("CC", "cc")
-    key = hashlib.sha256(SOURCE.read_bytes() + " ".join((compiler, *FLAGS)).encode())
+    key = hashlib.sha256(SOURCE.read_bytes() + " ".join((compiler, *FLAGS, THREADS_FLAG)).encode())
     key.update(_cpu_description())
     target = cache_folder() / f"spike_kernel_{key.hexdigest()[:16]}.so"
     try:

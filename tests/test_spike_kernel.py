@@ -196,3 +196,19 @@ def test_a_damaged_cached_kernel_is_built_again(tmp_path) -> None:
     assert built.name in printed.stdout and "Warning" not in printed.stderr
     assert built.read_bytes()[:4] == b"\x7fELF"
     assert [p.name for p in built.parent.iterdir()] == [built.name]
+
+
+def test_a_compiler_without_openmp_builds_a_one_thread_kernel(fresh_kernel, monkeypatch) -> None:
+    refuses_openmp = fresh_kernel.parent / "cc-without-openmp"
+    refuses_openmp.write_text(
+        '#!/bin/sh\nfor a; do [ "$a" = -fopenmp ] && exit 1; done\nexec cc "$@"\n'
+    )
+    refuses_openmp.chmod(0o755)
+    monkeypatch.setenv("CC", str(refuses_openmp))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert spike_kernel.kernel() is not None
+    v = potentials(200_000, 4, 1.0)
+    assert torch.equal(
+        spike_kernel.staircase(v, 4, 1.0).nan_to_num(-1), staircase(v, 4, 1.0).nan_to_num(-1)
+    )
