@@ -162,7 +162,7 @@ def sweep_epoch(report: dict) -> str:
             fmt(r["train_s"]),
             fmt(r["load_s"], 2),
             fmt(r["evaluate_s"]),
-            fmt(r["checkpoint_s"], 2),
+            fmt(to_baseline(r, "train_s")),
             fmt(to_baseline(r, "evaluate_s")),
         ]
         for r in report["rows"]
@@ -175,7 +175,7 @@ def sweep_epoch(report: dict) -> str:
         "train s",
         "(batches s)",
         "test s",
-        "save s",
+        "train × base",
         "test × base",
     ]
     baseline = f"baseline = commit `{report['baseline']}`, " if report.get("baseline") else ""
@@ -184,8 +184,8 @@ def sweep_epoch(report: dict) -> str:
         f"{', the first left out' if report['epochs'] > 1 else ''}; "
         f"{baseline}this = the measured commit ({machine(report)}). train: the training pass; "
         "(batches): loading its batches alone, a part of it; test: the test pass with its "
-        "activity record; save: the checkpoint; test × base: this code's test pass over the "
-        "baseline's."
+        "activity record; × base: this code's time over the baseline's. The checkpoint's "
+        "seconds are in the JSON file."
     )
     return title + "\n\n" + markdown(rows, header)
 
