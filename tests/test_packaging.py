@@ -101,7 +101,8 @@ def test_an_installed_copy_finds_the_committed_results(tmp_path: Path) -> None:
 
     The wheel is built from this checkout and unpacked; the library is then
     imported from the unpacked copy, in a folder with no checkout around it,
-    and reads the committed sweep from its package data.
+    and reads the committed sweep from its package data, and builds its spike kernel
+    from the C source the wheel carries.
     """
     subprocess.run(
         [
@@ -125,16 +126,21 @@ def test_an_installed_copy_finds_the_committed_results(tmp_path: Path) -> None:
         archive.extractall(tmp_path / "installed")
     assert any(n.startswith("mlsnn_edu/committed_results/sweep/") for n in names)
     assert "mlsnn_edu/experiments/__init__.py" in names
+    assert "mlsnn_edu/spike_kernel.c" in names
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     script = (
-        "import mlsnn_edu, mlsnn_edu.experiments as e; "
-        "print(mlsnn_edu.__file__); print(len(e.load_runs()))"
+        "import mlsnn_edu, mlsnn_edu.experiments as e; from mlsnn_edu import spike_kernel; "
+        "print(mlsnn_edu.__file__); print(len(e.load_runs())); print(spike_kernel.kernel())"
     )
     out = subprocess.run(
         [sys.executable, "-c", script],
         cwd=elsewhere,
-        env={**os.environ, "PYTHONPATH": str(tmp_path / "installed")},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(tmp_path / "installed"),
+            "MLSNN_EDU_CACHE": str(tmp_path / "cache"),  # the kernel built from the wheel's source
+        },
         capture_output=True,
         text=True,
         check=True,
@@ -142,3 +148,4 @@ def test_an_installed_copy_finds_the_committed_results(tmp_path: Path) -> None:
     ).stdout.split()
     assert out[0].startswith(str(tmp_path / "installed"))
     assert int(out[1]) == len(list(COMMITTED_RESULTS.glob("*.json"))) > 0
+    assert str(tmp_path / "cache" / "kernels") in out[2]
