@@ -145,7 +145,7 @@ def test_an_installed_copy_finds_the_committed_results(tmp_path: Path) -> None:
         text=True,
         check=True,
         timeout=300,
-    ).stdout.split()
+    ).stdout.splitlines()
     assert out[0].startswith(str(tmp_path / "installed"))
     assert int(out[1]) == len(list(COMMITTED_RESULTS.glob("*.json"))) > 0
     assert str(tmp_path / "cache" / "kernels") in out[2]
