@@ -65,7 +65,8 @@ class FastSigmoidSpike(SigmoidSpike):
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, levels: int, theta: float, alpha: float) -> torch.Tensor:
-        if not spike_kernel.serves(v):
+        ctx.compiled = spike_kernel.serves(v)  # the backward pass takes the same path
+        if not ctx.compiled:
             return SigmoidSpike.forward(ctx, v, levels, theta, alpha)
         ctx.save_for_backward(v)
         ctx.levels, ctx.theta, ctx.alpha = levels, theta, alpha
@@ -73,16 +74,18 @@ class FastSigmoidSpike(SigmoidSpike):
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
+        if torch.is_grad_enabled():  # backward(create_graph=True)
+            raise RuntimeError(
+                "the spike function's surrogate gradient cannot itself be differentiated "
+                "(backward with create_graph=True); the method defines no second derivative"
+            )
         (v,) = ctx.saved_tensors
         levels, theta, alpha = ctx.levels, ctx.theta, ctx.alpha
-        grad_output = grad_output.contiguous()
-        if alpha * (levels - 1) / 2 <= MAX_EXPONENT_SPREAD and spike_kernel.serves(v, grad_output):
-            return (
-                spike_kernel.surrogate_backward(v, grad_output, levels, theta, alpha),
-                None,
-                None,
-                None,
-            )
+        if ctx.compiled and alpha * (levels - 1) / 2 <= MAX_EXPONENT_SPREAD:
+            grad_output = grad_output.contiguous()
+            if grad_output.dtype == torch.float32:
+                grad = spike_kernel.surrogate_backward(v, grad_output, levels, theta, alpha)
+                return grad, None, None, None
         surrogate = one_exponential_derivative(v, levels, theta, alpha)
         return surrogate.mul_(grad_output), None, None, None
 

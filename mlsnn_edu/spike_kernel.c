@@ -6,8 +6,13 @@
    reads its inputs once and writes its output once; the surrogate works on blocks
    small enough to stay in the cache, so the compiler vectorises every inner loop. */
 
+#define _GNU_SOURCE /* dladdr: which OpenMP runtime the kernel runs on */
 #include <math.h>
 #include <stdint.h>
+#ifdef _OPENMP
+#include <dlfcn.h>
+#include <omp.h>
+#endif
 
 #define BLOCK 512             /* elements per cache-resident block of the surrogate */
 #define CHUNK 32768           /* elements per thread's turn; fewer than 2 chunks run serially */
@@ -28,7 +33,8 @@ static void staircase_range(const float *restrict v, float *restrict z, int64_t 
 static inline float exp2_float(float x) {
     x = x < -126.0f ? -126.0f : (x > 126.0f ? 126.0f : x);
     float n = nearbyintf(x);
-    float f = x - n;
+    float f = x - n;          /* NaN stays in f, and through it in the result */
+    n = n == n ? n : 0.0f;    /* converting NaN to an integer is undefined */
     float p = 1.5353362e-4f;
     p = p * f + 1.3398874e-3f;
     p = p * f + 9.6180880e-3f;
@@ -70,6 +76,24 @@ static void surrogate_range(const float *restrict v, const float *restrict grad,
 static int use_threads = 1;
 
 void spike_use_threads(int enabled) { use_threads = enabled; }
+
+/* The file of the OpenMP runtime this kernel runs on ("" without OpenMP). */
+const char *spike_openmp_runtime(void) {
+#ifdef _OPENMP
+    Dl_info info;
+    if (dladdr((void *)omp_get_max_threads, &info) && info.dli_fname) return info.dli_fname;
+#endif
+    return "";
+}
+
+/* How many threads a large tensor is shared among (1 without OpenMP). */
+int spike_threads(void) {
+#ifdef _OPENMP
+    return use_threads ? omp_get_max_threads() : 1;
+#else
+    return 1;
+#endif
+}
 
 void spike_staircase(const float *v, float *z, int64_t n, float theta, float levels) {
 #pragma omp parallel for schedule(static) if (use_threads && n >= 2 * CHUNK)

@@ -12,7 +12,7 @@ three, and the backward pass of :mod:`mlsnn_edu.fast_surrogate`,
     \qquad r = 2^{\,\log_2(e)\,\alpha (v/\theta - m)/2},\quad
     c_k^2 = e^{\alpha(m - k)},\quad m = \tfrac{N+1}{2},
 
-takes about :math:`3N + 5`. ``spike_kernel.c`` does each direction in one pass
+takes :math:`3N + 6`. ``spike_kernel.c`` does each direction in one pass
 and is compiled on first use with the machine's C compiler (``$CC``, else
 ``cc``) into ``~/.cache/mlsnn_edu/kernels`` (``$MLSNN_EDU_CACHE`` moves it).
 
@@ -22,9 +22,9 @@ The backward pass computes :math:`2^x` with its own polynomial, so it agrees wit
 (relative difference below :data:`RELATIVE_TOLERANCE`), not bit for bit.
 
 The kernel serves float32 CPU tensors in contiguous memory; everything else (a
-GPU, bfloat16, a strided view) and every machine without a C compiler takes the
-eager path, which computes the same function. :func:`eager_spikes` switches the
-kernel off, to compare the two.
+GPU, bfloat16, a strided view, a graph traced by ``torch.compile``) and every
+machine without a C compiler takes the eager path, which computes the same function. :func:`eager_spikes`
+switches the kernel off, to compare the two.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import functools
 import hashlib
 import math
 import os
+import platform
 import shlex
 import subprocess
 import tempfile
@@ -51,6 +52,8 @@ SOURCE = Path(__file__).with_name("spike_kernel.c")
 FLAGS = ("-O3", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-fno-trapping-math")
 #: Tried first; a compiler without OpenMP (Apple's clang) builds a one-thread kernel instead.
 THREADS_FLAG = "-fopenmp"
+#: The runtimes that OpenMP programs load (GNU, LLVM, Intel), as their file names start.
+OPENMP_RUNTIMES = ("libgomp", "libomp.", "libomp-", "libiomp")
 #: How far the compiled surrogate may stray from the eager one, relative.
 RELATIVE_TOLERANCE = 2e-6
 
@@ -63,26 +66,38 @@ def cache_folder() -> Path:
     return Path(root) / "kernels"
 
 
-def _cpu_description() -> bytes:
-    """The CPU's feature flags: a kernel built with ``-march=native`` fits only its CPU."""
+def _machine_description() -> bytes:
+    """This host, its architecture and its CPU: a kernel built with ``-march=native`` fits
+    only its CPU, and a shared home folder may serve several machines."""
+    described = [platform.node(), platform.machine(), platform.system()]
     try:
         lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        return b""
-    return next((line for line in lines if line.startswith("flags")), "").encode()
+        lines = []
+    for field in ("model name", "flags", "Features", "CPU part"):
+        described += [line for line in lines if line.startswith(field)][:1]
+    return "\n".join(described).encode()
 
 
 def _compile(compiler: str, target: Path) -> None:
-    """Compile :data:`SOURCE` into ``target``, all or nothing (written aside, then renamed)."""
+    """Compile :data:`SOURCE` into ``target``, all or nothing (written aside, then renamed).
+
+    Tried in turn: with OpenMP; without (a compiler that has none); and without
+    ``-march=native`` either (a compiler that does not know it).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=target.parent, suffix=".so.partial")
     os.close(handle)
     command = [*shlex.split(compiler), *FLAGS, "-shared", "-fPIC", str(SOURCE), "-o", partial]
+    portable = [word for word in command if word != "-march=native"]
     try:
-        try:
-            subprocess.run([*command, THREADS_FLAG], check=True, capture_output=True, timeout=120)
-        except subprocess.CalledProcessError:
-            subprocess.run(command, check=True, capture_output=True, timeout=120)
+        for attempt in ([*command, THREADS_FLAG], command, portable):
+            try:
+                subprocess.run(attempt, check=True, capture_output=True, timeout=120)
+                break
+            except subprocess.CalledProcessError:
+                if attempt is portable:
+                    raise
         os.replace(partial, target)
     finally:
         Path(partial).unlink(missing_ok=True)
@@ -103,13 +118,13 @@ def _load(compiler: str, target: Path) -> ctypes.CDLL:
 def kernel() -> ctypes.CDLL | None:
     """The compiled kernel, built on first use; ``None`` (with one warning) if it cannot be."""
     compiler = os.environ.get("CC", "cc")
-    key = hashlib.sha256(SOURCE.read_bytes() + " ".join((compiler, *FLAGS, THREADS_FLAG)).encode())
-    key.update(_cpu_description())
-    target = cache_folder() / f"spike_kernel_{key.hexdigest()[:16]}.so"
     try:
+        key = hashlib.sha256(SOURCE.read_bytes())
+        key.update(" ".join((compiler, *FLAGS, THREADS_FLAG)).encode() + _machine_description())
+        target = cache_folder() / f"spike_kernel_{key.hexdigest()[:16]}.so"
         library = _load(compiler, target)
-    except (OSError, subprocess.SubprocessError) as error:
-        detail = getattr(error, "stderr", b"") or str(error).encode()
+    except Exception as error:  # whatever stops the build, training goes on in eager PyTorch
+        detail = getattr(error, "stderr", None) or str(error).encode()
         warnings.warn(
             f"mlsnn_edu could not build its spike kernel with {compiler!r} "
             f"({detail.decode(errors='replace').strip()[:300]}); spiking networks run the "
@@ -124,19 +139,21 @@ def kernel() -> ctypes.CDLL | None:
         *(pointer, pointer, pointer, count, real, real, pointer, pointer, integer)
     ]
     library.spike_use_threads.argtypes = [integer]
-    # Two OpenMP runtimes would each keep a spinning thread per core: the kernel then
-    # runs serially rather than fight PyTorch's threads for the cores.
-    library.spike_use_threads(int(len(_openmp_runtimes()) <= 1))
+    library.spike_threads.restype = integer
+    library.spike_openmp_runtime.restype = ctypes.c_char_p
+    # On an OpenMP runtime other than PyTorch's, each would keep a spinning thread per
+    # core: the kernel then runs serially rather than fight PyTorch's threads.
+    runtime = library.spike_openmp_runtime().decode()
+    library.spike_use_threads(int(not runtime or _is_pytorchs_runtime(Path(runtime))))
     return library
 
 
-def _openmp_runtimes() -> set[str]:
-    """The OpenMP runtime libraries mapped into this process (Linux; empty elsewhere)."""
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return set()
-    return {line.split()[-1] for line in maps.splitlines() if "libgomp" in line or "libomp" in line}
+def _is_pytorchs_runtime(runtime: Path) -> bool:
+    """Whether ``runtime`` is the OpenMP runtime PyTorch runs on: the one its wheel ships in
+    ``torch/lib``, or, for a PyTorch that ships none, the system's (the only one there is)."""
+    torch_lib = Path(torch.__file__).parent / "lib"
+    bundled = [p for p in torch_lib.glob("lib*omp*.so*") if p.name.startswith(OPENMP_RUNTIMES)]
+    return not bundled or runtime.resolve() in {p.resolve() for p in bundled}
 
 
 @contextlib.contextmanager
@@ -151,11 +168,18 @@ def eager_spikes() -> Iterator[None]:
 
 
 def serves(*tensors: torch.Tensor) -> bool:
-    """Whether the kernel computes for these tensors (float32, CPU, contiguous, kernel built)."""
+    """Whether the kernel computes for these tensors: float32, CPU, contiguous, not traced
+    by ``torch.compile``, and the kernel built."""
     fits = all(
         t.device.type == "cpu" and t.dtype == torch.float32 and t.is_contiguous() for t in tensors
     )
-    return _enabled and fits and kernel() is not None
+    return _enabled and fits and not torch.compiler.is_compiling() and kernel() is not None
+
+
+def threads() -> int:
+    """How many threads the kernel shares a large tensor among (``torch.get_num_threads()``
+    when it runs on PyTorch's OpenMP runtime, 1 without OpenMP or beside a second runtime)."""
+    return kernel().spike_threads() if kernel() is not None else 1
 
 
 def staircase(v: torch.Tensor, levels: int, theta: float) -> torch.Tensor:
@@ -171,7 +195,11 @@ def _surrogate_constants(levels: int, theta: float, alpha: float) -> tuple[torch
     middle = (levels + 1) / 2
     c_squared = [math.exp(alpha * (middle - k)) for k in range(1, levels + 1)]
     weights = [c * alpha / theta for c in c_squared]
-    return torch.tensor(c_squared), torch.tensor(weights)
+    # float32 on the CPU whatever torch's default dtype and device: C reads them as floats.
+    return (
+        torch.tensor(c_squared, dtype=torch.float32, device="cpu"),
+        torch.tensor(weights, dtype=torch.float32, device="cpu"),
+    )
 
 
 def surrogate_backward(

@@ -53,8 +53,8 @@ def test_forward_is_the_staircase_bit_for_bit(levels: int, theta: float) -> None
     v = potentials(100_003, levels, theta)
     ours = spike_kernel.staircase(v, levels, theta)
     reference = staircase(v, levels, theta)
-    assert torch.equal(ours.isnan(), reference.isnan()) and ours.isnan().sum() == 1
-    assert torch.equal(ours.nan_to_num(-1.0), reference.nan_to_num(-1.0))
+    assert ours.isnan().sum() == 1
+    assert torch.equal(ours.view(torch.int32), reference.view(torch.int32))  # -0.0 too
     if theta != 0.3:  # k * 0.3 is not exact in float32: the threshold may round below k
         assert ours[7 : 7 + levels + 2].tolist() == list(range(levels + 1)) + [levels]
 
@@ -88,6 +88,7 @@ def test_threads_split_the_work_without_changing_a_bit() -> None:
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
+            assert spike_kernel.threads() == threads  # PyTorch's thread count is the kernel's
             z = spike_kernel.staircase(v, 4, 1.0)
             grad = spike_kernel.surrogate_backward(v, upstream, 4, 1.0, 5.0)
             results.append((z.nan_to_num(-1.0), grad.nan_to_num(-1.0)))
@@ -96,16 +97,34 @@ def test_threads_split_the_work_without_changing_a_bit() -> None:
     assert all(torch.equal(a, b) for a, b in zip(*results))
 
 
-def test_the_spike_functions_use_the_kernel_and_eager_spikes_switches_it_off() -> None:
+def count_kernel_calls(monkeypatch) -> dict[str, int]:
+    calls = {"staircase": 0, "surrogate_backward": 0}
+    for name in calls:
+        original = getattr(spike_kernel, name)
+
+        def counted(*args, _name=name, _original=original):
+            calls[_name] += 1
+            return _original(*args)
+
+        monkeypatch.setattr(spike_kernel, name, counted)
+    return calls
+
+
+def test_the_spike_functions_use_the_kernel_and_eager_spikes_switches_it_off(
+    monkeypatch,
+) -> None:
+    calls = count_kernel_calls(monkeypatch)
     v = potentials(5_000, 4, 1.0)
     upstream = torch.randn(v.shape, generator=torch.Generator().manual_seed(3))
     compiled = gradient(FastSigmoidSpike, v, upstream, 4, 1.0, 5.0)
+    assert calls == {"staircase": 1, "surrogate_backward": 1}
     direct = spike_kernel.surrogate_backward(v, upstream, 4, 1.0, 5.0)
     assert torch.equal(compiled.nan_to_num(-1), direct.nan_to_num(-1))
     with spike_kernel.eager_spikes():
         assert not spike_kernel.serves(v)
         eager = gradient(FastSigmoidSpike, v, upstream, 4, 1.0, 5.0)
-    assert spike_kernel.serves(v)
+    # One more call to the kernel's backward: the direct one above, none from the eager block.
+    assert spike_kernel.serves(v) and calls == {"staircase": 1, "surrogate_backward": 2}
     expected = one_exponential_derivative(v, 4).mul_(upstream)
     assert torch.equal(eager.nan_to_num(-1), expected.nan_to_num(-1))
     assert not torch.equal(compiled.nan_to_num(-1), eager.nan_to_num(-1))  # two computations
@@ -132,6 +151,47 @@ def test_tensors_the_kernel_does_not_serve_take_the_eager_path(make) -> None:
     assert torch.equal(z.nan_to_num(-1), staircase(v, 4, 1.0).nan_to_num(-1))
     expected = one_exponential_derivative(v.detach(), 4)
     assert torch.equal(leaf.grad.nan_to_num(-1), expected.nan_to_num(-1))
+
+
+def test_offsets_strides_and_empty_tensors(monkeypatch) -> None:
+    calls = count_kernel_calls(monkeypatch)
+    v = potentials(6_001, 4, 1.0)
+    upstream = torch.randn(2, 6_001, generator=torch.Generator().manual_seed(5))[:, 1:].t()
+    grad = gradient(FastSigmoidSpike, v[1:], upstream[:, 0], 4, 1.0, 5.0)  # offset, strided
+    assert calls == {"staircase": 1, "surrogate_backward": 1}
+    expected = one_exponential_derivative(v[1:], 4) * upstream[:, 0]
+    torch.testing.assert_close(
+        grad, expected, rtol=spike_kernel.RELATIVE_TOLERANCE, atol=1e-30, equal_nan=True
+    )
+    empty = torch.empty(0, 3)
+    assert gradient(FastSigmoidSpike, empty, empty, 4, 1.0, 5.0).shape == (0, 3)
+
+
+def test_float64_as_the_default_dtype_changes_nothing() -> None:
+    """The kernel's constants are float32 whatever the default dtype (C reads floats)."""
+    v = potentials(5_000, 4, 1.0)
+    upstream = torch.randn(v.shape, generator=torch.Generator().manual_seed(6))
+    spike_kernel._surrogate_constants.cache_clear()
+    previous = torch.get_default_dtype()
+    try:
+        torch.set_default_dtype(torch.float64)
+        grad = gradient(FastSigmoidSpike, v, upstream, 4, 1.0, 5.0)
+    finally:
+        torch.set_default_dtype(previous)
+        spike_kernel._surrogate_constants.cache_clear()
+    expected = one_exponential_derivative(v, 4) * upstream
+    torch.testing.assert_close(
+        grad, expected, rtol=spike_kernel.RELATIVE_TOLERANCE, atol=1e-30, equal_nan=True
+    )
+
+
+def test_differentiating_the_backward_pass_is_a_clear_error() -> None:
+    """The surrogate's own derivative is not defined by the library: asking for it says so."""
+    leaf = torch.linspace(-1.0, 5.0, 101).requires_grad_()
+    with pytest.raises(RuntimeError, match="cannot itself be differentiated"):
+        torch.autograd.grad(
+            FastSigmoidSpike.apply(leaf, 4, 1.0, 5.0).sum(), leaf, create_graph=True
+        )
 
 
 @pytest.mark.parametrize("surrogate", ["sigmoid", "ste"])
