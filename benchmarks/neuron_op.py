@@ -13,7 +13,8 @@ batch 32 by default), each timed for one forward and one backward pass:
 * ``closed_form_eager``: the same in eager PyTorch (the kernel switched off),
   to see what the kernel gains;
 * ``closed_form_definition``: the same with the surrogate as defined, N sigmoids
-  (:func:`mlsnn_edu.surrogate.multilevel_spike`): the gain of the fast form;
+  (:func:`mlsnn_edu.surrogate.multilevel_spike`), in eager PyTorch: against
+  ``closed_form_eager``, the gain of the fast form;
 * ``microstep_loop``: the timestep read literally, N micro-steps that each
   fire a binary spike (sigmoid surrogate) and subtract the threshold;
 * ``snntorch``: ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` run for

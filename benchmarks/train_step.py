@@ -12,7 +12,8 @@ same random batch, each timed for forward + loss + backward + SGD step:
   neurons use the one-exponential surrogate in the compiled kernel of
   :mod:`mlsnn_edu.spike_kernel`; ``sparse_eager``: Sparse with that kernel off
   (eager PyTorch), to see what the kernel gains; ``sparse_definition``: Sparse
-  with the surrogate as defined (N sigmoids), to see what the fast form gains;
+  with the surrogate as defined (N sigmoids), in eager PyTorch, to see (against
+  ``sparse_eager``) what the fast form gains;
 * ``ours_binary``: SEW-ResNet18 [T=4, N=1] with this library's neurons;
 * ``snntorch_binary``: the same network [T=4, N=1] whose every neuron is
   ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` stepped over T = 4;
