@@ -6,9 +6,15 @@ last good checkpoint kept) when
 * a weight's magnitude exceeds :data:`MAX_WEIGHT` (1e6; trained networks here
   stay below 100, and batch norm hides the size of the weights before it, so a
   finite loss does not prove the weights are sane), or
-* the train or test loss exceeds :data:`DIVERGENCE_FACTOR` (10) times the
-  reference loss: the first epoch's train loss, or chance level
-  :math:`\ln C` for C classes when that is larger (and during the first epoch).
+* the train loss exceeds :data:`DIVERGENCE_FACTOR` (10) times the reference
+  loss: the first epoch's train loss, or chance level :math:`\ln C` for C
+  classes when that is larger (and during the first epoch).
+
+The test loss only has to stay finite. It judges the network in evaluation
+mode, with batch norm's running averages, which trail the weights by many
+steps while a high learning rate moves them fast: in the sweep's first epoch
+an ANN at lr 0.08 scores chance on the test set with a test loss of 57, then
+reaches 99 %. What the optimizer follows is the train loss.
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ def check_finite(model: nn.Module, test_loss: float) -> None:
 
 
 def divergence(
-    model: nn.Module, train_loss: float, test_loss: float, history: list[dict], num_classes: int
+    model: nn.Module, train_loss: float, history: list[dict], num_classes: int
 ) -> str | None:
     """Why the run has diverged (the rule of the module's docstring), or ``None``."""
     largest = max(
@@ -51,10 +57,9 @@ def divergence(
         return f"a weight reached {largest:.3g} in magnitude (the limit is {MAX_WEIGHT:g})"
     chance = math.log(num_classes)
     reference = max(history[0]["train_loss"], chance) if history else chance
-    for name, loss in (("train", train_loss), ("test", test_loss)):
-        if loss > DIVERGENCE_FACTOR * reference:
-            return (
-                f"the {name} loss reached {loss:.3g}, over {DIVERGENCE_FACTOR:g} times the "
-                f"reference {reference:.3g} (the first epoch's train loss, at least ln {num_classes})"
-            )
+    if train_loss > DIVERGENCE_FACTOR * reference:
+        return (
+            f"the train loss reached {train_loss:.3g}, over {DIVERGENCE_FACTOR:g} times the "
+            f"reference {reference:.3g} (the first epoch's train loss, at least ln {num_classes})"
+        )
     return None

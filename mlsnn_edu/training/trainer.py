@@ -277,7 +277,7 @@ class Trainer:
                         torch.distributed.broadcast(buffer, src=0)
                 test, monitor = self._evaluate()
                 check_finite(self.model, test.loss)
-                self._check_divergence(train.loss, test.loss)
+                self._check_divergence(train.loss)
             except NonFiniteError as error:
                 raise NonFiniteError(self._non_finite_advice(label, error)) from None
             activity = activity_record(monitor) if monitor else self.measure_activity()
@@ -302,10 +302,10 @@ class Trainer:
             )
         return self.history
 
-    def _check_divergence(self, train_loss: float, test_loss: float) -> None:
-        """Raise :class:`DivergenceError` by the rule of the module's docstring."""
+    def _check_divergence(self, train_loss: float) -> None:
+        """Raise :class:`DivergenceError` by the rule of :mod:`~mlsnn_edu.training.divergence`."""
         reason = divergence(
-            self.model, train_loss, test_loss, self.history, DATASET_SHAPES[self.config.dataset][0]
+            self.model, train_loss, self.history, DATASET_SHAPES[self.config.dataset][0]
         )
         if self.dist.enabled:  # every process stops together, or the others would wait forever
             flag = torch.tensor([1.0 if reason else 0.0], device=self.device)
