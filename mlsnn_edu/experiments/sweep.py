@@ -224,6 +224,7 @@ def train_run(
         device=device,
         progress=False,
         activity_samples=10_000,  # the whole test set
+        amp=False,  # float32 on every device: widths trained on a GPU compare with the CPU's
         **recipe.train_settings(),
     )
     trainer = Trainer(config)
