@@ -18,8 +18,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlsnn_edu.explorers import ASSETS
-
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
@@ -100,6 +98,8 @@ def voila_command(notebook: Path, port: int, open_browser: bool = False) -> list
 
 def voila_environment() -> dict[str, str]:
     """The environment Voilà runs in: our template folder first on ``JUPYTER_PATH``."""
+    from mlsnn_edu.explorers import ASSETS  # here: the command line runs without ipywidgets
+
     paths = [str(ASSETS), *filter(None, [os.environ.get("JUPYTER_PATH")])]
     return {**os.environ, "JUPYTER_PATH": os.pathsep.join(paths)}
 

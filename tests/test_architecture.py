@@ -67,6 +67,11 @@ DEFERRED_IMPORTS = {
     ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.handouts"),
     ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.nbgrader"),
     ("mlsnn_edu.explorer_app", "nbformat"),
+    # a GPU machine with PyTorch alone runs the sweep and tests/gpu: only event data needs
+    # tonic, and only the widgets need ipywidgets (test_training_runs_without_the_extras)
+    ("mlsnn_edu.data.dvs", "tonic.transforms"),
+    ("mlsnn_edu.data.dvs", "tonic.datasets"),
+    ("mlsnn_edu.explorer_app", "mlsnn_edu.explorers"),
 }
 
 
@@ -280,3 +285,29 @@ def test_every_module_is_short_enough_to_read_in_one_sitting() -> None:
     assert len(lengths) > 40  # the walk found the package
     too_long = {name: n for name, n in lengths.items() if n > MAX_MODULE_LINES}
     assert not too_long, f"modules over {MAX_MODULE_LINES} lines: {too_long}"
+
+
+#: What a bare GPU image lacks that the book and its tests need.
+EXTRAS = ("tonic", "ipywidgets", "IPython", "snntorch", "voila", "nbformat", "jupytext", "myst_nb")
+
+
+def test_training_runs_without_the_extras() -> None:
+    """The command line, training, experiments and benchmarks import with the extras hidden."""
+    import subprocess
+    import sys
+
+    program = f"""
+import importlib.abc, sys
+class Hide(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {EXTRAS!r}:
+            raise ModuleNotFoundError(f"hidden: {{name}}")
+sys.meta_path.insert(0, Hide())
+sys.path.insert(0, "benchmarks")
+import mlsnn_edu.cli, mlsnn_edu.experiments, mlsnn_edu.training, timing
+print("imported")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and "imported" in done.stdout, done.stderr[-2000:]

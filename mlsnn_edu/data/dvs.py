@@ -23,10 +23,8 @@ import functools
 from pathlib import Path
 
 import numpy as np
-import tonic
 import torch
 import torch.nn.functional as F
-from tonic.transforms import ToFrame
 from torch.utils.data import Dataset, Subset
 
 from mlsnn_edu.checks import check_positive_int, check_timesteps
@@ -156,6 +154,8 @@ class EventFrames:
     def __init__(self, sensor_size: tuple[int, int, int], timesteps: int, resolution: int) -> None:
         self.timesteps = check_timesteps(timesteps)
         self.resolution = check_positive_int(resolution, "resolution")
+        from tonic.transforms import ToFrame  # here, not at the top: only event data needs tonic
+
         self.to_frame = ToFrame(sensor_size=sensor_size, n_time_bins=timesteps)
 
     def __call__(self, events: np.ndarray) -> torch.Tensor:
@@ -326,6 +326,8 @@ def cifar10_dvs_datasets(
     """CIFAR10-DVS through tonic: frames ``[T, 2, resolution, resolution]`` and labels."""
     if not download:
         check_cifar10_dvs_present(root)
+    import tonic.datasets
+
     transform = EventFrames(CIFAR10_DVS_SENSOR, timesteps, resolution)
     try:
         dataset = tonic.datasets.CIFAR10DVS(save_to=str(root), transform=transform)
