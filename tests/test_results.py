@@ -221,7 +221,9 @@ def test_the_committed_sweep_is_the_cpu_sweep_trained_by_this_code() -> None:
 def test_committed_runs_hold_sane_measurements() -> None:
     for run in COMMITTED:
         final = run.final
-        assert final.mass["total"] >= final.events["total"] > 0, run.path
+        assert final.mass["total"] > 0 and final.events["total"] > 0, run.path
+        if run.network.model != "ann_resnet18":  # a spike of value z >= 1 adds z to the mass
+            assert final.mass["total"] >= final.events["total"], run.path
         assert set(run.energy_uj) == {"accumulate", "event_mac", "linear_in_N"}
         if run.network.model == "sparse_resnet18":
             assert sum(final.above_levels.values()) == 0, "a barrier lets no sum exceed N"

@@ -59,4 +59,6 @@ timeout $((${EPOCH_BUDGET_S:-60} + 90)) python3 benchmarks/gpu_epoch.py --out "$
   --budget-s "${EPOCH_BUDGET_S:-60}" --variants sparse ann >"$out/gpu_epoch.log" 2>&1
 echo "gpu_epoch status $?"
 tail -n 15 "$out/gpu_epoch.log"
+# At most 8 files come back from a device machine: the logs travel as one archive.
+(cd "$out" && tar czf logs.tar.gz -- *.log && rm -f -- sweep_*.log tests_gpu.log gpu_epoch.log)
 stage "done"
