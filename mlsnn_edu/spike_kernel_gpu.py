@@ -59,8 +59,8 @@ if triton is not None:
         v = tl.load(v_ptr + offsets, mask=inside)
         # as eager PyTorch on a GPU: times 1/theta in float32, rounded to the tensor's dtype
         quotient = (v.to(tl.float32) * inverse_theta).to(v.dtype).to(tl.float32)
-        nan = tl.PropagateNan.ALL  # as torch.clamp: NaN in, NaN out
-        z = tl.minimum(tl.maximum(tl.floor(quotient), 0.0, nan), LEVELS, nan)
+        z = tl.maximum(tl.floor(quotient), 0.0, propagate_nan=tl.PropagateNan.ALL)
+        z = tl.minimum(z, LEVELS, propagate_nan=tl.PropagateNan.ALL)  # NaN stays, as in clamp
         tl.store(z_ptr + offsets, z.to(v.dtype), mask=inside)
 
     @triton.jit
@@ -141,7 +141,7 @@ def _builds(device: torch.device, dtype: torch.dtype) -> bool:
     except Exception as error:  # Triton's errors vary with what is missing
         warnings.warn(
             f"the GPU spike kernels could not be built for {dtype} ({type(error).__name__}: "
-            f"{str(error)[:200]}); the spike functions run in eager PyTorch (slower, same "
+            f"{str(error)[-400:]}); the spike functions run in eager PyTorch (slower, same "
             "function)",
             RuntimeWarning,
             stacklevel=2,

@@ -88,3 +88,32 @@ def test_a_cpu_tensor_is_served_by_the_cpu_kernel_or_eager_pytorch() -> None:
     with spike_kernel.eager_spikes():
         assert kernel_for(v) is None and not spike_kernel.enabled()
     assert spike_kernel.enabled()
+
+
+def test_the_kernels_compile_for_a_hopper_gpu_without_one() -> None:
+    """Triton's compiler, run here for sm_90: what the interpreter accepts a GPU may refuse
+    (a run-time value where Triton needs a compile-time one, say)."""
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    target = GPUTarget("cuda", 90, 32)
+    for dtype in ("fp32", "bf16"):
+        pointers = {"v_ptr": f"*{dtype}", "z_ptr": f"*{dtype}"}
+        staircase = {**pointers, "n": "i32", "inverse_theta": "fp32"}
+        backward = {
+            **{name: f"*{dtype}" for name in ("v_ptr", "grad_ptr", "out_ptr")},
+            **{"c_squared_ptr": "*fp32", "weights_ptr": "*fp32", "n": "i32"},
+            **{"scale": "fp32", "offset": "fp32"},
+        }
+        for kernel, signature in (
+            (spike_kernel_gpu._staircase, staircase),
+            (spike_kernel_gpu._surrogate_backward, backward),
+        ):
+            constants = {"LEVELS": 4, "BLOCK": spike_kernel_gpu.BLOCK}
+            source = ASTSource(
+                fn=kernel,
+                signature={**signature, **dict.fromkeys(constants, "constexpr")},
+                constexprs=constants,
+            )
+            assert triton.compile(source, target=target).asm["ptx"]
