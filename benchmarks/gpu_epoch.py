@@ -7,12 +7,10 @@
 and each variant trains on all of them once: SGD with momentum, mixed
 precision (bf16 autocast) and ``channels_last`` on a GPU. Variants, in order:
 
-1. ``sparse``: Sparse-ResNet18 [T=1, N=4], width 64, its spike functions in
-   the Triton kernels of :mod:`mlsnn_edu.spike_kernel_gpu` (what the library does);
-2. ``sparse_eager``: the same network with every spike function in eager
-   PyTorch (``eager_spikes()``), what the kernels replace;
-3. ``ann``: the ReLU ResNet18, the reference;
-4. ``sparse_compiled_model``, ``ann_compiled_model``: the whole model under
+1. ``sparse``: Sparse-ResNet18 [T=1, N=4], width 64, every spike function as
+   plain PyTorch operations (what the library does everywhere);
+2. ``ann``: the ReLU ResNet18, the reference;
+3. ``sparse_compiled_model``, ``ann_compiled_model``: the whole model under
    ``torch.compile`` (with ``--compile``, the default on a GPU).
 
 Each variant runs ``--warmup`` untimed batches first (cuDNN autotuning,
@@ -39,15 +37,13 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from timing import RESULTS, environment, set_threads, table, write_json
 
 from mlsnn_edu.models import build_model
-from mlsnn_edu.spike_kernel import eager_spikes
 
-# name -> (registry name, compile the whole model, spike functions in eager PyTorch)
+# name -> (registry name, compile the whole model)
 VARIANTS = {
-    "sparse": ("sparse_resnet18", False, False),
-    "sparse_eager": ("sparse_resnet18", False, True),
-    "ann": ("ann_resnet18", False, False),
-    "sparse_compiled_model": ("sparse_resnet18", True, False),
-    "ann_compiled_model": ("ann_resnet18", True, False),
+    "sparse": ("sparse_resnet18", False),
+    "ann": ("ann_resnet18", False),
+    "sparse_compiled_model": ("sparse_resnet18", True),
+    "ann_compiled_model": ("ann_resnet18", True),
 }
 
 
@@ -58,7 +54,7 @@ def synchronize(device: torch.device) -> None:
 
 def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
     """Warm up, then time one pass over the images; returns the measurements."""
-    registry_name, compile_model, eager = VARIANTS[name]
+    registry_name, compile_model = VARIANTS[name]
     torch.manual_seed(0)
     model = build_model(registry_name, width=args.width, timesteps=1, levels=4).to(device)
     if args.channels_last:
@@ -72,7 +68,7 @@ def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
     def step(first: int) -> torch.Tensor:
         x = images[first : first + args.batch]
         y = labels[first : first + args.batch]
-        with amp, eager_spikes() if eager else contextlib.nullcontext():
+        with amp:
             loss = nn.functional.cross_entropy(forward(x).float(), y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -99,7 +95,6 @@ def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
     result = {
         "model": registry_name,
         "compiled_model": compile_model,
-        "spike_functions": "eager PyTorch" if eager else "kernels where they serve",
         "warmup_batches": len(warmup),
         "warmup_s": round(warmup_s, 2),
         "timed_batches": len(timed),

@@ -17,10 +17,9 @@ When :math:`\alpha(N-1)/2` is too large for float32 (the constants would
 overflow), the definition is used instead. ``tests/test_surrogate.py`` holds
 both equal; ``benchmarks/neuron_op.py`` measures the gain.
 
-The spike functions below hand both passes to a compiled kernel (one pass over
-memory each way) when one serves the tensors: :mod:`mlsnn_edu.spike_kernel` on
-a CPU, :mod:`mlsnn_edu.spike_kernel_gpu` on a GPU. Otherwise they compute the
-same function in eager PyTorch.
+On a CPU the spike functions below hand both passes to the compiled kernel of
+:mod:`mlsnn_edu.spike_kernel` (one pass over memory each way) when it serves the
+tensors, and compute the same function in eager PyTorch otherwise.
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ import math
 
 import torch
 
-from mlsnn_edu import spike_kernel, spike_kernel_gpu
+from mlsnn_edu import spike_kernel
 from mlsnn_edu.surrogate import SigmoidSpike, StraightThroughSpike, sigmoid_surrogate_derivative
 
 #: Beyond this spread of exponents the constants c_k^2 would overflow float32.
@@ -60,26 +59,18 @@ def one_exponential_derivative(
     return total.to(v.dtype) if low_precision else total
 
 
-def kernel_for(*tensors: torch.Tensor):
-    """The compiled kernel's module that serves these tensors, or None (eager PyTorch)."""
-    for module in (spike_kernel, spike_kernel_gpu):
-        if module.serves(*tensors):
-            return module
-    return None
-
-
 class FastSigmoidSpike(SigmoidSpike):
     """:class:`~mlsnn_edu.surrogate.SigmoidSpike` with :func:`one_exponential_derivative`,
-    compiled where :func:`kernel_for` finds a kernel that serves the tensors."""
+    compiled where :func:`mlsnn_edu.spike_kernel.serves` the tensors."""
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, levels: int, theta: float, alpha: float) -> torch.Tensor:
-        ctx.kernel = kernel_for(v)  # the backward pass takes the same path
-        if ctx.kernel is None:
+        ctx.compiled = spike_kernel.serves(v)  # the backward pass takes the same path
+        if not ctx.compiled:
             return SigmoidSpike.forward(ctx, v, levels, theta, alpha)
         ctx.save_for_backward(v)
         ctx.levels, ctx.theta, ctx.alpha = levels, theta, alpha
-        return ctx.kernel.staircase(v, levels, theta)
+        return spike_kernel.staircase(v, levels, theta)
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
@@ -90,10 +81,10 @@ class FastSigmoidSpike(SigmoidSpike):
             )
         (v,) = ctx.saved_tensors
         levels, theta, alpha = ctx.levels, ctx.theta, ctx.alpha
-        if ctx.kernel is not None and alpha * (levels - 1) / 2 <= MAX_EXPONENT_SPREAD:
+        if ctx.compiled and alpha * (levels - 1) / 2 <= MAX_EXPONENT_SPREAD:
             grad_output = grad_output.contiguous()
-            if grad_output.dtype == v.dtype:
-                grad = ctx.kernel.surrogate_backward(v, grad_output, levels, theta, alpha)
+            if grad_output.dtype == torch.float32:
+                grad = spike_kernel.surrogate_backward(v, grad_output, levels, theta, alpha)
                 return grad, None, None, None
         surrogate = one_exponential_derivative(v, levels, theta, alpha)
         return surrogate.mul_(grad_output), None, None, None
@@ -104,10 +95,9 @@ class FastStraightThroughSpike(StraightThroughSpike):
 
     @staticmethod
     def forward(ctx, v: torch.Tensor, levels: int, theta: float, mask: bool) -> torch.Tensor:
-        kernel = kernel_for(v)
-        if kernel is None:
+        if not spike_kernel.serves(v):
             return StraightThroughSpike.forward(ctx, v, levels, theta, mask)
         ctx.mask, ctx.upper = mask, levels * theta
         if mask:
             ctx.save_for_backward(v)
-        return kernel.staircase(v, levels, theta)
+        return spike_kernel.staircase(v, levels, theta)

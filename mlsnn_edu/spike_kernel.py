@@ -167,11 +167,6 @@ def eager_spikes() -> Iterator[None]:
         _enabled = previous
 
 
-def enabled() -> bool:
-    """False inside :func:`eager_spikes` (which switches off the GPU kernels too)."""
-    return _enabled
-
-
 def serves(*tensors: torch.Tensor) -> bool:
     """Whether the kernel computes for these tensors: float32, CPU, contiguous, not traced
     by ``torch.compile``, and the kernel built."""
@@ -195,7 +190,7 @@ def staircase(v: torch.Tensor, levels: int, theta: float) -> torch.Tensor:
 
 
 @functools.cache
-def surrogate_constants(levels: int, theta: float, alpha: float) -> tuple[torch.Tensor, ...]:
+def _surrogate_constants(levels: int, theta: float, alpha: float) -> tuple[torch.Tensor, ...]:
     r""":math:`c_k^2` and :math:`(\alpha/\theta)\,c_k^2` for k = 1..N, as float32 tensors."""
     middle = (levels + 1) / 2
     c_squared = [math.exp(alpha * (middle - k)) for k in range(1, levels + 1)]
@@ -217,7 +212,7 @@ def surrogate_backward(
     """
     slope = alpha / 2 * math.log2(math.e)
     offset = slope * (levels + 1) / 2
-    c_squared, weights = surrogate_constants(levels, theta, alpha)
+    c_squared, weights = _surrogate_constants(levels, theta, alpha)
     out = torch.empty_like(v)
     kernel().spike_surrogate_backward(
         *(v.data_ptr(), grad_output.data_ptr(), out.data_ptr(), v.numel()),

@@ -35,7 +35,6 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "surrogate",
             "fast_surrogate",
             "spike_kernel",
-            "spike_kernel_gpu",
             "neurons",
             "quantization",
         ),
@@ -73,9 +72,6 @@ DEFERRED_IMPORTS = {
     ("mlsnn_edu.data.dvs", "tonic.transforms"),
     ("mlsnn_edu.data.dvs", "tonic.datasets"),
     ("mlsnn_edu.explorer_app", "mlsnn_edu.explorers"),
-    # imported under try: CPU builds of PyTorch come without Triton
-    ("mlsnn_edu.spike_kernel_gpu", "triton"),
-    ("mlsnn_edu.spike_kernel_gpu", "triton.language"),
 }
 
 

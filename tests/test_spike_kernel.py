@@ -171,14 +171,14 @@ def test_float64_as_the_default_dtype_changes_nothing() -> None:
     """The kernel's constants are float32 whatever the default dtype (C reads floats)."""
     v = potentials(5_000, 4, 1.0)
     upstream = torch.randn(v.shape, generator=torch.Generator().manual_seed(6))
-    spike_kernel.surrogate_constants.cache_clear()
+    spike_kernel._surrogate_constants.cache_clear()
     previous = torch.get_default_dtype()
     try:
         torch.set_default_dtype(torch.float64)
         grad = gradient(FastSigmoidSpike, v, upstream, 4, 1.0, 5.0)
     finally:
         torch.set_default_dtype(previous)
-        spike_kernel.surrogate_constants.cache_clear()
+        spike_kernel._surrogate_constants.cache_clear()
     expected = one_exponential_derivative(v, 4) * upstream
     torch.testing.assert_close(
         grad, expected, rtol=spike_kernel.RELATIVE_TOLERANCE, atol=1e-30, equal_nan=True

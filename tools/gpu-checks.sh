@@ -56,7 +56,7 @@ tail -n 25 "$out/sweep_1.log"
 
 stage "3. benchmarks/gpu_epoch.py"
 timeout $((${EPOCH_BUDGET_S:-60} + 90)) python3 benchmarks/gpu_epoch.py --out "$out" \
-  --budget-s "${EPOCH_BUDGET_S:-60}" --variants sparse sparse_eager ann >"$out/gpu_epoch.log" 2>&1
+  --budget-s "${EPOCH_BUDGET_S:-60}" --variants sparse ann >"$out/gpu_epoch.log" 2>&1
 echo "gpu_epoch status $?"
 tail -n 15 "$out/gpu_epoch.log"
 # At most 8 files come back from a device machine: the logs travel as one archive.

@@ -106,7 +106,6 @@ TRAINING_CODE = (
     "fast_surrogate.py",
     "spike_kernel.py",
     "spike_kernel.c",
-    "spike_kernel_gpu.py",
     "models/*.py",
     "data/digits.py",
     "training/loop.py",

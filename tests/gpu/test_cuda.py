@@ -8,8 +8,6 @@ from a copy of the repository (``PYTHONPATH=.``).
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 import torch
 
@@ -84,46 +82,3 @@ def test_mixed_precision_training_resumes_on_cuda(tmp_path) -> None:
     assert history[-1]["test_accuracy"] > 0.3  # ten classes: chance is 0.1
     more = fit(TrainConfig(**{**settings, "epochs": 5}))  # resumes from the checkpoint
     assert len(more.history) == 5 and more.history[:4] == history
-
-
-@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.float16])
-@pytest.mark.parametrize(("levels", "theta"), [(1, 1.0), (4, 1.0), (4, 0.3), (8, 0.7)])
-def test_triton_spike_kernels_match_eager_pytorch_on_cuda(dtype, levels: int, theta: float) -> None:
-    from mlsnn_edu import spike_kernel_gpu
-    from mlsnn_edu.fast_surrogate import one_exponential_derivative
-    from mlsnn_edu.surrogate import staircase
-
-    generator = torch.Generator().manual_seed(levels)
-    v = (torch.randn(1_000_003, generator=generator) * levels * theta).to("cuda", dtype)
-    v[:3] = torch.tensor([float("nan"), float("inf"), -float("inf")])
-    grad = torch.randn(v.shape, generator=generator).to("cuda", dtype)
-    assert spike_kernel_gpu.serves(v, grad)
-    z = spike_kernel_gpu.staircase(v, levels, theta)
-    assert torch.equal(z.nan_to_num(-1), staircase(v, levels, theta).nan_to_num(-1))
-    out = spike_kernel_gpu.surrogate_backward(v, grad, levels, theta, 5.0)
-    eager = one_exponential_derivative(v, levels, theta, 5.0).mul_(grad)
-    exact = dtype == torch.float32
-    torch.testing.assert_close(
-        out,
-        eager,
-        equal_nan=True,
-        atol=1e-30 if exact else 1e-6,
-        rtol=2e-6 if exact else 2.01 * torch.finfo(dtype).eps,
-    )
-
-
-def test_network_neurons_on_cuda_use_the_triton_kernels() -> None:
-    from mlsnn_edu import spike_kernel
-    from mlsnn_edu.fast_surrogate import kernel_for
-
-    currents = torch.randn(1, 8, 64, 8, 8, device="cuda") * 3
-    assert kernel_for(currents) is not None and kernel_for(currents).__name__.endswith("gpu")
-    results = []
-    for context in (spike_kernel.eager_spikes, contextlib.nullcontext):
-        x = currents.clone().requires_grad_()
-        with context():
-            spikes = MultiLevelIF(levels=4, fast=True)(x)
-        (spikes * torch.arange(8.0, device="cuda").view(1, 8, 1, 1, 1)).sum().backward()
-        results.append((spikes.detach(), x.grad))
-    assert torch.equal(results[0][0], results[1][0])
-    torch.testing.assert_close(results[0][1], results[1][1], rtol=2e-6, atol=1e-30)
