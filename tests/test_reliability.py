@@ -768,12 +768,14 @@ def test_r2_3_the_divergence_rule_on_losses() -> None:
 
 
 @pytest.mark.slow
-def test_r2_3_a_test_loss_far_above_chance_in_the_first_epoch_is_not_divergence(
+def test_r2_3_the_run_the_old_test_loss_rule_stopped_trains_through(
     tmp_path: Path,
 ) -> None:
-    """The sweep's ANN run (paper recipe, width 8, seed 0, one thread): its first epoch's test
-    loss is far above 10 ln 10 (batch norm's running averages trail the weights), and it
-    trains to the sweep's accuracy."""
+    """The sweep's ANN run (paper recipe, width 8, seed 0, one thread) trains to the sweep's
+    accuracy. Its first epoch's test loss lies above chance (batch norm's running averages
+    trail the weights): 57 on the machine that ran the sweep, where the old rule (test loss
+    above 10 ln 10) stopped it; how far above moves with the processor, so only the side of
+    chance is asserted. The rule now reads the training loss alone."""
     config = TrainConfig(
         model="ann_resnet18", width=8, seed=0, device="cpu", progress=False,
         out_dir=str(tmp_path / "ann"), **PAPER_RECIPE.train_settings(),
@@ -784,8 +786,8 @@ def test_r2_3_a_test_loss_far_above_chance_in_the_first_epoch_is_not_divergence(
         history = Trainer(config).fit()
     finally:
         torch.set_num_threads(previous)
-    assert history[0]["test_loss"] > 10 * np.log(10)  # what the old rule called divergence
-    assert history[-1]["test_accuracy"] > 0.95
+    assert [record["epoch"] for record in history] == list(range(1, PAPER_RECIPE.epochs + 1))
+    assert history[0]["test_loss"] > np.log(10) and history[-1]["test_accuracy"] > 0.95
 
 
 @pytest.mark.parametrize("command", ["evaluate", "energy"])
