@@ -13,11 +13,15 @@ precision (bf16 autocast) and ``channels_last`` on a GPU. Variants, in order:
 3. ``sparse_compiled_model``, ``ann_compiled_model``: the whole model under
    ``torch.compile`` (with ``--compile``, the default on a GPU).
 
-Each variant runs ``--warmup`` untimed batches first (cuDNN autotuning,
-compilation: that time is reported apart) and then the epoch's remaining
-batches, or ``--max-batches``. Variants that would start after ``--budget-s``
-seconds are skipped and reported as such. Prints images/s and writes
-``gpu_epoch.json`` to ``--out``.
+Each variant is built and runs ``--warmup`` untimed batches first (cuDNN
+autotuning, compilation: that time is reported apart); variants that would be
+built after ``--budget-s`` seconds are skipped and reported as such. Then all of
+them train on the epoch's remaining batches (or ``--max-batches``) in turn,
+``--chunk`` batches each time, so that a shared machine's changing speed (two
+runs on H200s a week apart gave the same code 0.46 and 0.64 × the ANN when the
+variants ran one after the other) moves every variant alike. Peak memory is
+what a variant's warm-up allocated beyond the models built before it. Prints
+images/s and writes ``gpu_epoch.json`` to ``--out``.
 """
 
 from __future__ import annotations
@@ -52,62 +56,91 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def run_variant(name: str, images, labels, args, device: torch.device) -> dict:
-    """Warm up, then time one pass over the images; returns the measurements."""
-    registry_name, compile_model = VARIANTS[name]
-    torch.manual_seed(0)
-    model = build_model(registry_name, width=args.width, timesteps=1, levels=4).to(device)
-    if args.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    forward = torch.compile(model) if compile_model else model
-    amp = (
-        torch.autocast(device.type, dtype=torch.bfloat16) if args.amp else contextlib.nullcontext()
-    )
+class Contender:
+    """One variant: its model and optimizer, warmed up, and the time its timed batches took."""
 
-    def step(first: int) -> torch.Tensor:
-        x = images[first : first + args.batch]
-        y = labels[first : first + args.batch]
-        with amp:
-            loss = nn.functional.cross_entropy(forward(x).float(), y)
-        optimizer.zero_grad(set_to_none=True)
+    def __init__(self, name: str, images, labels, args, device: torch.device) -> None:
+        self.name, self.images, self.labels, self.args = name, images, labels, args
+        self.registry_name, self.compile_model = VARIANTS[name]
+        torch.manual_seed(0)
+        model = build_model(self.registry_name, width=args.width, timesteps=1, levels=4)
+        model = model.to(device)
+        if args.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        self.forward = torch.compile(model) if self.compile_model else model
+        self.amp = (
+            torch.autocast(device.type, dtype=torch.bfloat16)
+            if args.amp
+            else contextlib.nullcontext()
+        )
+        self.seconds, self.batches, self.loss = 0.0, 0, None
+
+    def step(self, first: int) -> None:
+        x = self.images[first : first + self.args.batch]
+        y = self.labels[first : first + self.args.batch]
+        with self.amp:
+            loss = nn.functional.cross_entropy(self.forward(x).float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
-        return loss
+        self.optimizer.step()
+        self.loss = loss
 
-    starts = list(range(0, len(images) - args.batch + 1, args.batch))  # full batches only
-    warmup, timed = starts[: args.warmup], starts[args.warmup :]
-    if args.max_batches:
-        timed = timed[: args.max_batches]
+    def run(self, starts: list[int], device: torch.device) -> float:
+        """Train on the batches at ``starts``; returns the seconds it took (device synchronized)."""
+        synchronize(device)
+        begin = time.perf_counter()
+        for first in starts:
+            self.step(first)
+        synchronize(device)
+        return time.perf_counter() - begin
+
+
+def warm_up(name: str, images, labels, args, device: torch.device, warmup: list[int]):
+    """Build and warm up one variant (cuDNN autotuning, compilation); returns it and its record."""
+    allocated = torch.cuda.memory_allocated() if device.type == "cuda" else 0
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats()
-    begin = time.perf_counter()
-    for first in warmup:
-        step(first)
-    synchronize(device)
-    warmup_s = time.perf_counter() - begin
-    begin = time.perf_counter()
-    for first in timed:
-        loss = step(first)
-    synchronize(device)
-    seconds = time.perf_counter() - begin
-    timed_images = len(timed) * args.batch
-    result = {
-        "model": registry_name,
-        "compiled_model": compile_model,
+    contender = Contender(name, images, labels, args, device)
+    warmup_s = contender.run(warmup, device)
+    peak = (
+        round((torch.cuda.max_memory_allocated() - allocated) / 2**20)
+        if device.type == "cuda"
+        else None
+    )
+    record = {
+        "model": contender.registry_name,
+        "compiled_model": contender.compile_model,
         "warmup_batches": len(warmup),
         "warmup_s": round(warmup_s, 2),
-        "timed_batches": len(timed),
-        "timed_images": timed_images,
-        "timed_s": round(seconds, 3),
-        "images_per_s": round(timed_images / seconds, 1),
-        "epoch_s_estimate": round(len(images) / (timed_images / seconds), 2),
-        "final_loss": round(float(loss.detach()), 4),
-        "peak_memory_mb": (
-            round(torch.cuda.max_memory_allocated() / 2**20) if device.type == "cuda" else None
-        ),
+        "peak_memory_mb": peak,
     }
-    return result
+    return contender, record
+
+
+def time_interleaved(contenders: list[Contender], timed: list[int], chunk: int, device) -> None:
+    """Every contender trains on the same timed batches, ``chunk`` batches at a time in turn
+    (the first to go rotates), so a machine that speeds up or slows down during the run
+    moves them all alike: their ratio is what one run can measure on a shared machine."""
+    chunks = [timed[i : i + chunk] for i in range(0, len(timed), chunk)]
+    for index, starts in enumerate(chunks):
+        turn = index % len(contenders)
+        for contender in contenders[turn:] + contenders[:turn]:
+            contender.seconds += contender.run(starts, device)
+            contender.batches += len(starts)
+
+
+def timed_record(contender: Contender, images: int, batch: int, chunk: int) -> dict:
+    timed_images = contender.batches * batch
+    return {
+        "timed_batches": contender.batches,
+        "timed_images": timed_images,
+        "interleaved_chunk_batches": chunk,
+        "timed_s": round(contender.seconds, 3),
+        "images_per_s": round(timed_images / contender.seconds, 1),
+        "epoch_s_estimate": round(images / (timed_images / contender.seconds), 2),
+        "final_loss": round(float(contender.loss.detach()), 4),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -118,7 +151,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=5, help="untimed batches per variant")
     parser.add_argument("--max-batches", type=int, default=None, help="cap the timed batches")
-    parser.add_argument("--budget-s", type=float, default=150.0, help="start no variant after")
+    parser.add_argument("--budget-s", type=float, default=150.0, help="build no variant after")
+    parser.add_argument("--chunk", type=int, default=10, help="batches per turn when timing")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
     parser.add_argument("--compile", dest="compile", action="store_true", default=None)
     parser.add_argument("--no-compile", dest="compile", action="store_false")
@@ -130,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     on_gpu = device.type == "cuda"
     if args.quick:
-        args.images, args.batch, args.width, args.warmup = 96, 32, 8, 1
+        args.images, args.batch, args.width, args.warmup, args.chunk = 96, 32, 8, 1, 1
     args.compile = on_gpu if args.compile is None else args.compile
     args.amp = on_gpu if args.amp is None else args.amp
     if on_gpu:
@@ -172,17 +206,29 @@ def main(argv: list[str] | None = None) -> dict:
         write_json(payload, args.out, "gpu_epoch.json")
         return payload
 
+    starts = list(range(0, len(images) - args.batch + 1, args.batch))  # full batches only
+    warmup, timed = starts[: args.warmup], starts[args.warmup :]
+    if args.max_batches:
+        timed = timed[: args.max_batches]
+    contenders = []
     for name in names:
         if time.perf_counter() - started > args.budget_s:
             results[name] = {"skipped": f"time budget of {args.budget_s:g} s spent"}
             continue
-        print(f"{name}: running ...", flush=True)
+        print(f"{name}: warming up ...", flush=True)
         try:
-            results[name] = run_variant(name, images, labels, args, device)
+            contender, results[name] = warm_up(name, images, labels, args, device, warmup)
+            contenders.append(contender)
         except Exception as error:  # report and go on: one failing variant must not lose the rest
             results[name] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
         print(f"{name}: {results[name]}", flush=True)
         report()
+    print(
+        f"timing {len(contenders)} variant(s) in turn, {args.chunk} batches at a time", flush=True
+    )
+    time_interleaved(contenders, timed, args.chunk, device)
+    for contender in contenders:
+        results[contender.name] |= timed_record(contender, args.images, args.batch, args.chunk)
     payload = report()
     rows = [{"variant": name, **result} for name, result in results.items()]
     print(
