@@ -150,8 +150,8 @@ def cpu_sweep() -> list[SweepRun]:
     Main comparison: SEW against Sparse [T=1, N=4] at width 16 over 10 seeds;
     width 8 over 5 seeds; VGG16 binary against multi-level (trained twice as
     long, :func:`recipe_for`) and N = 1 (the collapse) at width 8 over 3 seeds;
-    width 32 over 3 seeds; the ANN beside them; then N = 2 and 8 at width 8 and
-    five more seeds at width 16.
+    width 32 over 3 seeds; the ANN beside them; then N = 2 and 8 at width 8,
+    five more seeds at width 16 and two more at width 32.
     """
     return [
         *runs_for(RESNETS_N4, (16,), range(5)),
@@ -162,6 +162,7 @@ def cpu_sweep() -> list[SweepRun]:
         *runs_for((ANN,), (8, 16, 32), range(2)),
         *runs_for(LEVEL_AXIS, (8,), range(3)),
         *runs_for(RESNETS_N4, (16,), range(5, 10)),
+        *runs_for(RESNETS_N4, (32,), range(3, 5)),
     ]
 
 
