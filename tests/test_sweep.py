@@ -102,3 +102,28 @@ def test_vgg16_trains_longer_under_a_name_of_its_own() -> None:
     assert long.epochs == 2 * sweep.PAPER_RECIPE.epochs and long.name == "paper-sgd-vgg"
     assert (long.optimizer, long.lr) == ("sgd", 0.08)
     assert sweep.recipe_for(SEW_N4, sweep.PAPER_RECIPE) is sweep.PAPER_RECIPE
+
+
+def test_rewritten_result_files_leave_the_library_committed(tmp_path: Path) -> None:
+    """A sweep rewriting committed run files (a rerun at a width) is not a library change;
+    a changed code file is. Checked in a clone, whose working tree is its commit's."""
+    import subprocess
+    import sys
+
+    root = Path(sweep.__file__).resolve().parents[2]
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, timeout=120)
+    ask = "from mlsnn_edu.experiments.provenance import library_is_committed as c; print(c())"
+
+    def committed() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", ask], cwd=clone, capture_output=True, text=True, timeout=120
+        )
+        return done.stdout.strip() or done.stderr[-1000:]
+
+    result = next((clone / "mlsnn_edu" / "committed_results" / "sweep").glob("*.json"))
+    result.write_text(result.read_text() + "\n")
+    assert committed() == "True"
+    code = clone / "mlsnn_edu" / "neurons.py"
+    code.write_text(code.read_text() + "\n# changed\n")
+    assert committed() == "False"

@@ -26,8 +26,14 @@ def git(*arguments: str) -> str:
 
 
 def library_is_committed() -> bool:
-    """Whether the library's files in this checkout are exactly those of its commit."""
-    return git("status", "--porcelain", "--untracked-files=no", "--", str(PACKAGE)) == ""
+    """Whether the library's files in this checkout are exactly those of its commit.
+
+    The committed results are data the library carries, not its code: a sweep that
+    rewrites its own run files there leaves the library committed.
+    """
+    results = f":(exclude){PACKAGE / 'committed_results'}"
+    status = git("status", "--porcelain", "--untracked-files=no", "--", str(PACKAGE), results)
+    return status == ""
 
 
 def record_provenance(command: list[str], device: torch.device | str = "cpu") -> dict:
