@@ -139,9 +139,18 @@ def gpu_epoch(report: dict) -> str:
             ]
         )
     header = ["variant", "images/s", "× ANN images/s", "epoch s", "warm-up s", "peak MB", "note"]
+    chunks = {
+        r.get("interleaved_chunk_batches") for r in report["results"].values() if "timed_s" in r
+    }
+    timing = (
+        f"variants timed in turn, {chunks.pop()} batches at a time"
+        if len(chunks) == 1 and None not in chunks
+        else "variants timed one after the other: read a ratio as one draw"
+    )
     title = (
         f"{report['images']} images, batch {report['batch']}, width {report['width']}, "
-        f"amp {report['amp']}, channels_last {report['channels_last']} ({machine(report)})"
+        f"amp {report['amp']}, channels_last {report['channels_last']}, {timing} "
+        f"({machine(report)})"
     )
     return title + "\n\n" + markdown(rows, header)
 

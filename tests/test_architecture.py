@@ -68,7 +68,7 @@ DEFERRED_IMPORTS = {
     ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.nbgrader"),
     ("mlsnn_edu.explorer_app", "nbformat"),
     # a GPU machine with PyTorch alone runs the sweep and tests/gpu: only event data needs
-    # tonic, and only the widgets need ipywidgets (test_training_runs_without_the_extras)
+    # tonic, and only the widgets need ipywidgets (test_the_command_line_and_training_import_without_the_extras)
     ("mlsnn_edu.data.dvs", "tonic.transforms"),
     ("mlsnn_edu.data.dvs", "tonic.datasets"),
     ("mlsnn_edu.explorer_app", "mlsnn_edu.explorers"),
@@ -291,7 +291,7 @@ def test_every_module_is_short_enough_to_read_in_one_sitting() -> None:
 EXTRAS = ("tonic", "ipywidgets", "IPython", "snntorch", "voila", "nbformat", "jupytext", "myst_nb")
 
 
-def test_training_runs_without_the_extras() -> None:
+def test_the_command_line_and_training_import_without_the_extras() -> None:
     """The command line, training, experiments and benchmarks import with the extras hidden."""
     import subprocess
     import sys

@@ -113,8 +113,29 @@ def test_train_step_reports_ratios_to_the_ann(runs, request) -> None:
 @pytest.mark.slow
 def test_gpu_epoch_runs_on_a_cpu(runs, request) -> None:
     report = run_benchmark(runs, request)
-    assert report["results"]["sparse"]["images_per_s"] > 0
-    assert report["results"]["sparse"]["images_per_s_ratio_to_ann"] > 0
+    sparse, ann = report["results"]["sparse"], report["results"]["ann"]
+    assert sparse["images_per_s"] > 0 and sparse["images_per_s_ratio_to_ann"] > 0
+    # interleaved: both trained on the same timed batches, in turns of --chunk
+    assert sparse["timed_batches"] == ann["timed_batches"] > 0
+    assert sparse["interleaved_chunk_batches"] == ann["interleaved_chunk_batches"] == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named"),
+    [
+        (["--chunk", "0"], "--chunk"),
+        (["--max-batches", "0"], "--max-batches"),
+        (["--images", "256", "--batch", "256", "--warmup", "1"], "no batch to time"),
+    ],
+)
+def test_gpu_epoch_refuses_arguments_that_leave_nothing_to_time(arguments, named) -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu_epoch.py"), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and named in done.stderr, done.stderr[-500:]
 
 
 @pytest.mark.slow

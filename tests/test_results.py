@@ -212,7 +212,7 @@ def test_the_committed_sweep_is_the_cpu_sweep_trained_by_this_code() -> None:
     wanted = {run_path(Path("."), run).name for run in cpu_sweep()}
     assert wanted <= set(by_path), sorted(wanted - set(by_path))
     for run in COMMITTED:
-        assert run.recipe == asdict(recipe_for(run.network, PAPER_RECIPE)) or run.width == 64
+        assert run.recipe == asdict(recipe_for(run.network, PAPER_RECIPE))
         assert run.code == code_fingerprint(), f"{run.path} came from other training code"
         assert not run.provenance["uncommitted_changes"], run.path
         assert len(run.epochs) == run.recipe["epochs"]
