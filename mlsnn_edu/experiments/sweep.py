@@ -151,7 +151,8 @@ def cpu_sweep() -> list[SweepRun]:
     width 8 over 5 seeds; VGG16 binary against multi-level (trained twice as
     long, :func:`recipe_for`) and N = 1 (the collapse) at width 8 over 3 seeds;
     width 32 over 3 seeds; the ANN beside them; then N = 2 and 8 at width 8,
-    five more seeds at width 16 and two more at width 32.
+    five more seeds at width 16, and two more at width 32 and for the width-8
+    comparisons (VGG16, N = 1, 2 and 8), which then have 5 each.
     """
     return [
         *runs_for(RESNETS_N4, (16,), range(5)),
@@ -163,6 +164,8 @@ def cpu_sweep() -> list[SweepRun]:
         *runs_for(LEVEL_AXIS, (8,), range(3)),
         *runs_for(RESNETS_N4, (16,), range(5, 10)),
         *runs_for(RESNETS_N4, (32,), range(3, 5)),
+        *runs_for((VGG_MULTILEVEL, VGG_BINARY, sew(1), sparse(1)), (8,), range(3, 5)),
+        *runs_for(LEVEL_AXIS, (8,), range(3, 5)),
     ]
 
 
