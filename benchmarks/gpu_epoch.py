@@ -20,10 +20,10 @@ them train on the epoch's remaining batches (or ``--max-batches``) in turn,
 ``--chunk`` batches each time, so that a shared machine's changing speed moves
 every variant alike: timed one after the other, three runs computing the same
 networks on three H200 machines of one day gave Sparse 0.35, 0.46 and 0.53 ×
-the ANN's images/s (the ANN alone 25,400 to 31,800). Peak memory is
-what a variant's warm-up allocated beyond all that was allocated before it (the
-images and the variants built earlier). Prints
-images/s and writes ``gpu_epoch.json`` to ``--out``.
+the ANN's images/s (the ANN alone 25,400 to 31,800). Peak memory is what a
+variant's warm-up allocated beyond all that was allocated before it (the images
+and the variants built earlier). Prints images/s and writes ``gpu_epoch.json``
+to ``--out``.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ DEFERRED_IMPORTS = {
     ("mlsnn_edu.cli.assignments", "mlsnn_edu.classroom.nbgrader"),
     ("mlsnn_edu.explorer_app", "nbformat"),
     # a GPU machine with PyTorch alone runs the sweep and tests/gpu: only event data needs
-    # tonic, and only the widgets need ipywidgets (test_the_command_line_and_training_import_without_the_extras)
+    # tonic, and only the widgets need ipywidgets (tested below, with the extras hidden)
     ("mlsnn_edu.data.dvs", "tonic.transforms"),
     ("mlsnn_edu.data.dvs", "tonic.datasets"),
     ("mlsnn_edu.explorer_app", "mlsnn_edu.explorers"),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The checks that need a GPU, in one command, for a bare GPU machine with PyTorch (nothing is
-# installed: the checkout runs from PYTHONPATH, so carry its .git for the sweep's provenance):
+# installed: the checkout runs from PYTHONPATH). The sweep records the commit, so the copy needs
+# this checkout's .git; where a copying tool will not take .git, copy it to an ignored folder
+# and restore it there first (rm -rf .git && cp -r .gitsnap .git).
 #
 #   bash tools/gpu-checks.sh OUT_DIR
 #
