@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +15,7 @@ from mlsnn_edu import cli
 from mlsnn_edu.cli import reproduce as reproduce_cli
 from mlsnn_edu.experiments import provenance, sweep
 from mlsnn_edu.experiments.results import (
+    COMMITTED_RESULTS,
     SEW_N4,
     SPARSE_N4,
     VGG_BINARY,
@@ -92,6 +96,76 @@ def test_a_broken_run_file_is_trained_again_not_trusted(tmp_path: Path) -> None:
     assert not sweep.is_done(path, sweep.PAPER_RECIPE, sweep.code_fingerprint())
 
 
+def test_runs_of_code_shown_to_compute_the_same_count_as_todays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = sweep.code_fingerprint()
+    shown = {today: {"0123456789abcdef": "abc1234"}, "fedcba9876543210": {"1" * 16: "def5678"}}
+    monkeypatch.setattr(sweep, "SAME_COMPUTATION", shown)
+    assert sweep.computes_as_today(today, today)
+    assert sweep.computes_as_today("0123456789abcdef", today)
+    assert not sweep.computes_as_today("1" * 16, today)  # shown the same as other code
+    assert not sweep.computes_as_today("2" * 16, today)
+    committed = COMMITTED_RESULTS / "sew_resnet18_t1n4_w16_s0.json"
+    path = tmp_path / committed.name
+    for code, done in (("0123456789abcdef", True), ("1" * 16, False)):
+        record = json.loads(committed.read_text())
+        record["code"] = code
+        path.write_text(json.dumps(record))
+        assert sweep.is_done(path, sweep.PAPER_RECIPE, today) is done
+
+
+def equivalence_check(clone: Path, commit: str, cache: Path) -> subprocess.CompletedProcess:
+    """``tools/kernel_equivalence.py`` run in ``clone`` on a sample of inputs."""
+    return subprocess.run(
+        [sys.executable, "tools/kernel_equivalence.py", commit, "--inputs", "50000"],
+        cwd=clone,
+        env={**os.environ, "PYTHONPATH": str(clone), "MLSNN_EDU_CACHE": str(cache)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.slow
+def test_the_kernel_equivalence_check_tells_a_changed_computation_from_the_same(
+    tmp_path: Path,
+) -> None:
+    """In a clone: its own commit is the same; a moved polynomial coefficient in the kernel
+    changes the bits; a change outside the kernel is beyond what the check can show."""
+    root = Path(sweep.__file__).resolve().parents[2]
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, timeout=120)
+    same = equivalence_check(clone, "HEAD", tmp_path / "cache")
+    assert same.returncode == 0, same.stdout + same.stderr[-2000:]
+    assert "files that differ: none" in same.stdout and "DIFFERENT" not in same.stdout
+    kernel = clone / "mlsnn_edu" / "spike_kernel.c"
+    source = kernel.read_text()
+    assert source.count("6.9314718e-1f") == 1
+    kernel.write_text(source.replace("6.9314718e-1f", "6.9314700e-1f"))
+    moved = equivalence_check(clone, "HEAD", tmp_path / "cache")
+    assert moved.returncode == 1 and "N = 4: DIFFERENT" in moved.stdout, moved.stdout
+    kernel.write_text(source)
+    neurons = clone / "mlsnn_edu" / "neurons.py"
+    neurons.write_text(neurons.read_text() + "\n# changed\n")
+    beyond = equivalence_check(clone, "HEAD", tmp_path / "cache")
+    assert beyond.returncode == 1 and "more than the kernel changed" in beyond.stdout
+
+
+@pytest.mark.slow
+def test_the_earlier_code_recorded_as_the_same_is_the_same_on_a_sample(tmp_path: Path) -> None:
+    """Each :data:`sweep.SAME_COMPUTATION` entry for today's code, checked again on 50,000
+    inputs (the full check, all 2^32, is the entry's evidence and takes minutes)."""
+    entries = sweep.SAME_COMPUTATION.get(sweep.code_fingerprint(), {})
+    if not entries:
+        pytest.skip("today's training code has no earlier code recorded as the same")
+    root = Path(sweep.__file__).resolve().parents[2]
+    for code, commit in entries.items():
+        checked = equivalence_check(root, commit, tmp_path / "cache")
+        assert checked.returncode == 0, checked.stdout + checked.stderr[-2000:]
+        assert f"training code at {commit}: {code}" in checked.stdout
+
+
 def test_seeds_without_widths_is_a_clear_error(capsys) -> None:
     assert cli.main(["reproduce", "--sweep", "--seeds", "0"]) != 0
     assert "--seeds needs --widths" in capsys.readouterr().err
@@ -107,9 +181,6 @@ def test_vgg16_trains_longer_under_a_name_of_its_own() -> None:
 def test_rewritten_result_files_leave_the_library_committed(tmp_path: Path) -> None:
     """A sweep rewriting committed run files (a rerun at a width) is not a library change;
     a changed code file is. Checked in a clone, whose working tree is its commit's."""
-    import subprocess
-    import sys
-
     root = Path(sweep.__file__).resolve().parents[2]
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(root), str(clone)], check=True, timeout=120)
