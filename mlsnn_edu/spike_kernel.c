@@ -3,8 +3,9 @@
    Compiled and loaded by mlsnn_edu/spike_kernel.py, which documents the mathematics.
    Eager PyTorch makes one pass over the tensor per operation: the staircase takes 3,
    the one-exponential surrogate times the gradient about 3N + 5. Here each direction
-   reads its inputs once and writes its output once; the surrogate holds 64 elements
-   in registers while it sums over the N thresholds. */
+   reads its inputs once and writes its output once; the surrogate keeps 64 elements'
+   exponentials and running sums in registers (with AVX-512; in the cache otherwise)
+   while it sums over the N thresholds, instead of re-reading them for each one. */
 
 #define _GNU_SOURCE /* dladdr: which OpenMP runtime the kernel runs on */
 #include <math.h>
@@ -23,8 +24,8 @@
 #define LANES 16
 typedef float floats __attribute__((vector_size(4 * LANES)));
 typedef int32_t ints __attribute__((vector_size(4 * LANES)));
-/* Vectors the surrogate works on together: their N divisions are independent, so the
-   CPU overlaps their latencies instead of waiting on each. */
+/* Vectors the surrogate works on together: each one's sum over the thresholds is a
+   chain of dependent steps, and four independent chains keep the CPU busy. */
 #define GROUP 4
 #define STEP (LANES * GROUP)
 
@@ -52,7 +53,8 @@ static inline floats choose(ints mask, floats yes, floats no) {
 /* 2^x in float32: 2^round(x) times a degree-6 polynomial for 2^f, |f| <= 1/2
    (relative error below 2e-7). Clamping x keeps 2^round(x) a normal float; the
    surrogate is 0 to float32 precision long before either bound. Adding and
-   subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even, as nearbyintf. */
+   subtracting 1.5 * 2^23 rounds to the nearest integer, ties to even, as nearbyintf
+   does (but for the sign of a zero, which changes neither f nor 2^n). */
 static inline floats exp2_floats(floats x) {
     x = choose(x < splat(-126.0f), splat(-126.0f), x);
     x = choose(x > splat(126.0f), splat(126.0f), x);

@@ -11,11 +11,13 @@ the commit's in ``spike_kernel.c`` alone, compiles that commit's kernel with
 today's flags, and runs both through :func:`mlsnn_edu.spike_kernel.staircase`
 and :func:`mlsnn_edu.spike_kernel.surrogate_backward` on every float32 bit
 pattern as the potential (NaNs and infinities included), at each number of
-levels the sweep trains (N = 1, 2, 4, 8; theta 1, alpha 5). The surrogate's
-output is ``total(v) * grad``, one multiplication per element, so equal totals
-give equal outputs for any gradient; the gradient here is a fixed pattern of
-exact values. It prints the :data:`~mlsnn_edu.experiments.sweep.SAME_COMPUTATION`
-entry to record and exits 1 if any output differs.
+levels the sweep trains (N = 1, 2, 4, 8; theta 1, alpha 5), as compiled on this
+machine. The surrogate's output is ``total(v) * grad``: with a gradient of ones
+the output is the total itself, so equal outputs mean equal totals; every call
+also ends in a few elements that take the kernel's tail path. A second pass on a
+sample with random gradients checks the multiplication. It prints the
+:data:`~mlsnn_edu.experiments.sweep.SAME_COMPUTATION` entry to record and exits
+1 if any output differs.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ KERNEL_SOURCE = "spike_kernel.c"
 LEVELS = (1, 2, 4, 8)
 THETA, ALPHA = 1.0, 5.0
 CHUNK = 1 << 24  # bit patterns per call
+TAIL = 37  # and this many more, so that each call ends in a partial vector group
+SAMPLE = 1 << 20  # inputs of the pass with random gradients
 
 
 def git(*arguments: str) -> bytes:
@@ -56,7 +60,8 @@ def git(*arguments: str) -> bytes:
 def training_files_at(commit: str) -> dict[str, bytes]:
     """The :data:`TRAINING_CODE` files at ``commit``, by path inside the package, in
     the order :func:`~mlsnn_edu.experiments.sweep.code_fingerprint` hashes them."""
-    listed = git("ls-tree", "-r", "--name-only", commit, f"{PACKAGE}/").decode().split()
+    listed = git("ls-tree", "-r", "-z", "--name-only", commit, f"{PACKAGE}/").decode()
+    listed = [name for name in listed.split("\0") if name]
     inside = [name.removeprefix(f"{PACKAGE}/") for name in listed]
     files = {}
     for pattern in TRAINING_CODE:
@@ -94,10 +99,11 @@ def compile_kernel(source: bytes, folder: Path) -> ctypes.CDLL:
 
 
 def bit_patterns(count: int | None) -> Iterator[np.ndarray]:
-    """Every uint32, a chunk at a time, or ``count`` spread evenly over them and the specials."""
+    """Every uint32, a chunk at a time (each overlapping the next by :data:`TAIL`), or
+    ``count`` spread evenly over them and the specials."""
     if count is None:
-        for start in range(0, 1 << 32, CHUNK):
-            yield np.arange(start, start + CHUNK, dtype=np.uint64).astype(np.uint32)
+        for start in range(0, 1 << 32, CHUNK):  # the last chunk's tail wraps round to 0
+            yield np.arange(start, start + CHUNK + TAIL, dtype=np.uint64).astype(np.uint32)
         return
     spread = np.linspace(0, (1 << 32) - 1, count).astype(np.uint32)
     specials = np.array([0.0, -0.0, 1.0, 4.0, 8.0, np.inf, -np.inf, np.nan], dtype=np.float32)
@@ -114,6 +120,23 @@ def outputs(v: torch.Tensor, grad: torch.Tensor, levels: int) -> tuple[torch.Ten
         spike_kernel.staircase(v, levels, THETA),
         spike_kernel.surrogate_backward(v, grad, levels, THETA, ALPHA),
     )
+
+
+def same_outputs(
+    earlier_kernel: ctypes.CDLL, levels: int, v: torch.Tensor, grad: torch.Tensor
+) -> bool:
+    """Whether today's kernel and ``earlier_kernel`` give the same bits at ``v``."""
+    now = outputs(v, grad, levels)
+    with mock.patch.object(spike_kernel, "kernel", lambda: earlier_kernel):
+        before = outputs(v, grad, levels)
+    return all(same_bits(a, b) for a, b in zip(now, before))
+
+
+def random_sample(levels: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Potentials around the thresholds and random gradients, :data:`SAMPLE` of each."""
+    generator = torch.Generator().manual_seed(levels)
+    v = torch.randn(SAMPLE, generator=generator).mul_(levels).add_(levels / 2)
+    return v, torch.randn(SAMPLE, generator=generator)
 
 
 def main() -> int:
@@ -133,30 +156,28 @@ def main() -> int:
         name for name in earlier.keys() | today.keys() if earlier.get(name) != today.get(name)
     )
     earlier_code, today_code = fingerprint(earlier.items()), code_fingerprint()
-    assert fingerprint(today.items()) == today_code, "the files listed are not those hashed"
+    if fingerprint(today.items()) != today_code:
+        raise RuntimeError("the files listed here are not those code_fingerprint() hashes")
     print(f"training code at {args.commit}: {earlier_code}; today: {today_code}")
     print(f"files that differ: {', '.join(changed) or 'none'}")
-    if set(changed) - {KERNEL_SOURCE}:
+    if set(changed) - {KERNEL_SOURCE} or KERNEL_SOURCE not in earlier:
         print("more than the kernel changed: this script cannot show the computation the same")
         return 1
 
+    chunks = 1 if args.inputs else (1 << 32) // CHUNK
+    differing = []
     with tempfile.TemporaryDirectory() as folder:
         earlier_kernel = compile_kernel(earlier[KERNEL_SOURCE], Path(folder))
-        chunks = 1 if args.inputs else (1 << 32) // CHUNK
-        differing = []
         for levels in LEVELS:
             equal = True
-            patterns_chunks = bit_patterns(args.inputs)
-            for patterns in tqdm(patterns_chunks, f"N = {levels}", chunks, disable=chunks == 1):
+            for patterns in tqdm(
+                bit_patterns(args.inputs), f"N = {levels}", total=chunks, disable=chunks == 1
+            ):
                 v = torch.from_numpy(patterns.view(np.float32))
-                grad = torch.arange(len(v), dtype=torch.float32).remainder_(7).div_(8).add_(1)
-                now = outputs(v, grad, levels)
-                with mock.patch.object(spike_kernel, "kernel", lambda: earlier_kernel):
-                    before = outputs(v, grad, levels)
-                equal &= all(same_bits(a, b) for a, b in zip(now, before))
-            print(
-                f"N = {levels}: {'the same bits' if equal else 'DIFFERENT'} on {chunks} chunk(s) of inputs"
-            )
+                equal &= same_outputs(earlier_kernel, levels, v, torch.ones_like(v))
+            equal &= same_outputs(earlier_kernel, levels, *random_sample(levels))
+            verdict = "the same bits" if equal else "DIFFERENT"
+            print(f"N = {levels}: {verdict} on {chunks} chunk(s) of inputs and a random sample")
             if not equal:
                 differing.append(levels)
     if differing:
