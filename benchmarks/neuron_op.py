@@ -2,6 +2,7 @@
 
     python benchmarks/neuron_op.py                 # 32x64x32x32 activations, N = 1, 2, 4, 8
     python benchmarks/neuron_op.py --quick         # a tiny tensor, to check that it runs
+    python benchmarks/neuron_op.py --baseline-kernel 5cd190d  # also that commit's kernel
 
 Contenders, on the same activation tensor (ResNet18's first feature map at
 batch 32 by default), each timed for one forward and one backward pass:
@@ -18,7 +19,9 @@ batch 32 by default), each timed for one forward and one backward pass:
 * ``microstep_loop``: the timestep read literally, N micro-steps that each
   fire a binary spike (sigmoid surrogate) and subtract the threshold;
 * ``snntorch``: ``snntorch.Leaky(beta=1, reset_mechanism="subtract")`` run for
-  T = N timesteps on the same current (direct encoding), summing its spikes.
+  T = N timesteps on the same current (direct encoding), summing its spikes;
+* ``closed_form_baseline``, with ``--baseline-kernel REV`` only: ``closed_form``
+  with the compiled kernel of commit ``REV``, to see what a kernel change gains.
 
 All three spiking contenders produce the same spike counts for non-negative
 currents (up to ties at the threshold for snntorch, which fires on v > theta).
@@ -29,14 +32,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import snntorch
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from kernel_equivalence import kernel_at
 from timing import (
     RESULTS,
     environment,
@@ -48,6 +57,7 @@ from timing import (
     write_json,
 )
 
+from mlsnn_edu import spike_kernel
 from mlsnn_edu.fast_surrogate import FastSigmoidSpike
 from mlsnn_edu.spike_kernel import eager_spikes
 from mlsnn_edu.surrogate import multilevel_spike
@@ -77,25 +87,44 @@ def snntorch_spikes(current: torch.Tensor, timesteps: int) -> torch.Tensor:
     return total
 
 
-def forward_backward(activation, x: torch.Tensor, upstream: torch.Tensor, eager: bool = False):
+def forward_backward(
+    activation,
+    x: torch.Tensor,
+    upstream: torch.Tensor,
+    eager: bool = False,
+    kernel: ctypes.CDLL | None = None,
+):
     """One contender: ``activation(x)`` forward, then the gradient with respect to ``x``
-    (both passes in eager PyTorch if ``eager``, the compiled spike kernel switched off)."""
+    (both passes in eager PyTorch if ``eager``, the compiled spike kernel switched off;
+    in ``kernel`` instead of today's compiled kernel if given)."""
 
     def run() -> None:
-        with eager_spikes() if eager else contextlib.nullcontext():
+        if eager:
+            context = eager_spikes()
+        elif kernel is not None:
+            context = mock.patch.object(spike_kernel, "kernel", lambda: kernel)
+        else:
+            context = contextlib.nullcontext()
+        with context:
             leaf = x.detach().requires_grad_()
             torch.autograd.grad(activation(leaf), leaf, upstream)
 
     return run
 
 
-def contenders(levels: int, x: torch.Tensor, upstream: torch.Tensor) -> dict:
+def contenders(
+    levels: int, x: torch.Tensor, upstream: torch.Tensor, baseline: ctypes.CDLL | None = None
+) -> dict:
     def spike(v: torch.Tensor) -> torch.Tensor:
         return FastSigmoidSpike.apply(v, levels, 1.0, 5.0)
 
-    return {
+    timed = {
         "relu": forward_backward(torch.relu, x, upstream),
         "closed_form": forward_backward(spike, x, upstream),
+    }
+    if baseline is not None:
+        timed["closed_form_baseline"] = forward_backward(spike, x, upstream, kernel=baseline)
+    return timed | {
         "closed_form_eager": forward_backward(spike, x, upstream, eager=True),
         "closed_form_definition": forward_backward(
             lambda v: multilevel_spike(v, levels=levels), x, upstream
@@ -115,12 +144,26 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--tag", default="", help="appended to the JSON file's name")
+    parser.add_argument(
+        "--baseline-kernel",
+        metavar="REV",
+        help="also time the compiled spike kernel of git commit REV (closed_form_baseline)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.shape, args.repeats = [4, 8, 16, 16], 3
     device = torch.device(
         ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     )
+    if args.baseline_kernel and (device.type != "cpu" or spike_kernel.kernel() is None):
+        parser.error("--baseline-kernel compares compiled CPU kernels: it needs --device cpu")
+    baseline = None
+    if args.baseline_kernel:
+        try:
+            baseline = kernel_at(args.baseline_kernel, Path(tempfile.mkdtemp()))
+        except subprocess.CalledProcessError as error:
+            why = error.stderr.decode(errors="replace").strip()[-300:]
+            parser.error(f"--baseline-kernel {args.baseline_kernel}: {why}")
     threads = set_threads(args.threads)
     env = environment(threads)
     generator = torch.Generator().manual_seed(0)
@@ -131,7 +174,7 @@ def main(argv: list[str] | None = None) -> dict:
         # Potentials from just below 0 to just above N: every level is used.
         x = (torch.rand(args.shape, generator=generator) * (levels + 2) - 1).to(device)
         upstream = torch.randn(args.shape, generator=generator).to(device)
-        times = interleaved(contenders(levels, x, upstream), repeats=args.repeats)
+        times = interleaved(contenders(levels, x, upstream, baseline), repeats=args.repeats)
         results[str(levels)] = {}
         for name, measured in times.items():
             stats = {clock: summary(seconds) for clock, seconds in measured.items()}
@@ -175,6 +218,7 @@ def main(argv: list[str] | None = None) -> dict:
         "environment": {**env, **other_load_note(env, threads)},
         "device": str(device),
         "shape": args.shape,
+        "baseline_kernel": args.baseline_kernel,
         "dtype": "float32",
         "levels": args.levels,
         "pass": "forward + backward, seconds per call; wall clock and process CPU time",

@@ -70,7 +70,11 @@ def neuron_op(report: dict) -> str:
         "speed-up vs micro-steps",
     ]
     shape = "×".join(str(s) for s in report["shape"])
-    return f"Forward + backward on {shape} ({machine(report)})\n\n" + markdown(rows, header)
+    baseline = report.get("baseline_kernel")
+    against = f"; `closed_form_baseline`: the kernel of commit `{baseline}`" if baseline else ""
+    return f"Forward + backward on {shape} ({machine(report)}{against})\n\n" + markdown(
+        rows, header
+    )
 
 
 def train_step(report: dict) -> str:

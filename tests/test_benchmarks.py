@@ -21,7 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 # test -> the script it checks and that script's extra arguments
 RUNS = {
-    "test_neuron_op_reports_every_contender": ("neuron_op.py", "--levels", "2", "8"),
+    "test_neuron_op_reports_every_contender": (
+        "neuron_op.py",
+        *("--levels", "2", "8", "--baseline-kernel", "HEAD"),
+    ),
     "test_train_step_reports_ratios_to_the_ann": (
         "train_step.py",
         "--contenders",
@@ -93,11 +96,13 @@ def test_neuron_op_reports_every_contender(runs, request) -> None:
             "closed_form_definition",
             "microstep_loop",
             "snntorch",
+            "closed_form_baseline",  # the kernel of commit HEAD, compiled apart
         }
         assert expected <= set(contenders)
         assert contenders["relu"]["ratio_to_relu"] == pytest.approx(1.0)
         assert contenders["closed_form"]["wall_s"]["median_s"] > 0
     assert "closed_form_speedup_over_microsteps_N8" in report["targets"]
+    assert report["baseline_kernel"] == "HEAD"
 
 
 @pytest.mark.slow

@@ -98,6 +98,11 @@ def compile_kernel(source: bytes, folder: Path) -> ctypes.CDLL:
     return earlier
 
 
+def kernel_at(commit: str, folder: Path) -> ctypes.CDLL:
+    """The spike kernel of ``commit``, compiled into ``folder`` as today's is compiled."""
+    return compile_kernel(git("show", f"{commit}:{PACKAGE}/{KERNEL_SOURCE}"), folder)
+
+
 def bit_patterns(count: int | None) -> Iterator[np.ndarray]:
     """Every uint32, a chunk at a time (each overlapping the next by :data:`TAIL`), or
     ``count`` spread evenly over them and the specials."""
