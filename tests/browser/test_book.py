@@ -194,6 +194,20 @@ def test_chapter_shows_every_figure_and_no_error(page_path: str, book_url: str, 
         assert not re.search(r"\b\w*Error\b|\bWarning\b|warnings\.warn", output["text"]), output
 
 
+VISIBLE_SEARCH_FIELDS = (
+    "() => [...document.querySelectorAll('.search-button-field')]"
+    ".filter(field => field.checkVisibility()).length"
+)
+
+
+def test_a_laptop_screen_shows_one_search_field_not_two(book_url, open_guarded) -> None:
+    """pydata-sphinx-theme 0.17 adds a site header with a second search field above the
+    book theme's sidebar, which has its own; ``book/_static/layout.css`` hides it."""
+    page = open_page(open_guarded(book_url), book_url + "intro.html")
+    assert page.evaluate(VISIBLE_SEARCH_FIELDS) == 1
+    assert page.locator(".bd-sidebar-primary .search-button-field").first.is_visible()
+
+
 def solution_lines(chapter_name: str) -> list[str]:
     """Lines only a solution holds: between its markers, long enough to be telling, and
     found nowhere else in the chapter (a line the chapter shows anyway gives nothing away)."""
