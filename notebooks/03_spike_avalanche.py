@@ -88,7 +88,7 @@ seed_everything(0)
 
 # %% [markdown]
 # Quick mode (the default) runs narrow networks on the embedded digits on a
-# laptop CPU in about a minute, and reads the trained networks' activity from
+# laptop CPU, and reads the trained networks' activity from
 # the results committed with the library (`mlsnn-edu reproduce --sweep`).
 # `MLSNN_EDU_FULL=1` runs the same cells at the paper's scale, width 64 on
 # CIFAR-10 (downloaded beforehand with `mlsnn-edu train --download`), on a GPU,
@@ -175,7 +175,7 @@ for block in range(6):
 
 # %% [markdown]
 # The SEW mean grows by the branch's mean at every block (a linear pile-up,
-# exactly as the bound says), and the share of values no neuron could emit
+# like the bound on the largest value), and the share of values no neuron could emit
 # grows with it. The barrier's output stays in $[0, N]$, yet its mean grows
 # almost as fast as SEW's: a barrier removes only the part of a sum above N,
 # and in these six blocks few sums get there (the "above N" column).
@@ -258,8 +258,8 @@ plt.show()
 # neurons are silent or fire once (batch norm gives currents near 0), so few
 # sums exceed N and clipping them removes little mass. At the barrier itself
 # events do not change: a barrier with $\theta = 1$ turns every non-zero sum
-# into a non-zero spike (later layers then shift by a few per cent, since they
-# see clipped inputs). With one timestep a barrier can reduce spike *mass*,
+# into a non-zero spike (later layers then shift, since they see clipped
+# inputs). With one timestep a barrier can reduce spike *mass*,
 # never the number of *events*; any reduction of events must come from what
 # training does to the network around it.
 #
@@ -338,8 +338,8 @@ for label, model in deep.items():
 # by its last bit (a spiking network turns such differences into different
 # spikes). So `mlsnn-edu reproduce --sweep` trained SEW- and Sparse-ResNet18
 # [T=1, N=4] on the digits with the paper's recipe (SGD, learning rate 0.08,
-# cosine schedule) until their test accuracy stopped improving, at several
-# widths and over many seeds, measured them after every epoch, and committed
+# cosine schedule) for 15 epochs, at several widths and over many seeds (chapter
+# 8 counts only the runs that converged), measured them after every epoch, and committed
 # the results with the commit that produced them. The chapter reads them
 # through `mlsnn_edu.experiments` (ratios below 1 mean fewer spikes with
 # barriers; bands are 95 % intervals over seeds):
@@ -380,8 +380,10 @@ glue("ch3_ceiling", f"{ceiling.mean:.1f} %", display=False)
 # {glue:text}`ch3_total_events` times the spike events over the whole network
 # (mean [95 % interval], seeds). The right panel explains the size: once
 # trained, only {glue:text}`ch3_ceiling` of SEW's spike mass at its residual
-# sums lies above N, so that is the most a barrier could clip there. On
-# upscaled digits the avalanche is shallow. Chapter 8 sets every claim of the
+# sums lies above N: that is what a barrier would clip there with SEW's
+# weights (a trained Sparse network has weights of its own, so this sets the
+# scale of the effect, not a limit on it). On upscaled digits the avalanche is
+# shallow. Chapter 8 sets every claim of the
 # paper next to these measurements, with a verdict.
 
 # %% [markdown]

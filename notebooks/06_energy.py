@@ -173,7 +173,8 @@ plt.show()
 
 # %% [markdown]
 # *Figure: energy per SRAM access against memory size, both on log scales. The
-# model's straight line passes through Horowitz's three measured points; it
+# model's line, curved on these axes, passes near Horowitz's three measured
+# points without meeting each; it
 # stays near 13 pJ for small memories and climbs past 100 pJ beyond a
 # megabyte, always far above the dashed line of one floating-point addition
 # (0.9 pJ).*
@@ -229,7 +230,9 @@ plt.show()
 # spike reaches N, more after a SEW residual sum, less in a layer whose
 # neurons never reach N.
 #
-# With binary spikes (N = 1) all three agree. The per-timestep terms do not
+# With binary spikes (N = 1) all three agree wherever a layer's input carries
+# only 0 and 1; after a SEW residual sum a binary network's values exceed 1,
+# and the options part again. The per-timestep terms do not
 # depend on the option: they scale with T, never with N. That is where
 # [T=1, N=4] saves against [T=4, N=1].
 #
@@ -369,7 +372,7 @@ glue("ch6_mass_out", mass_out, display=False)
 #
 # Spiking activity is a property of training, so the comparisons that matter
 # use trained networks. `mlsnn-edu reproduce --sweep` trained, on the digits
-# and with the paper's recipe until their accuracy stopped improving, VGG16 as
+# and with the paper's recipe for 15 epochs (VGG16 for 30), VGG16 as
 # a binary [T=4, N=1] and as a multi-level [T=1, N=4] network, and SEW- and
 # Sparse-ResNet18 [T=1, N=4] at several widths, over several seeds, all with
 # threshold 1, and estimated each one's energy per inference under the three
@@ -559,7 +562,8 @@ for name in ARCHITECTURES:
 # * What the spikes cost depends on the option: charged per event
 #   (`"event_mac"`), a multi-level spike of value k costs what one binary
 #   spike costs; charged per unit (`"accumulate"`), it costs k of them.
-# * So a 2–3x saving needs a spike of value k to cost about as much as one
+# * So in these untrained networks a 2–3x saving needs a spike of value k to
+#   cost about as much as one
 #   event, helped by the per-timestep saving, which matters more the sparser
 #   the network is. The paper's third open question (is the cost linear in
 #   N?) is exactly this choice, and the answer depends on the hardware.
@@ -580,11 +584,11 @@ for name in ARCHITECTURES:
 #
 # Why the digits differ from the paper's figures, beyond the charging option:
 #
-# * **Size and data.** Widths 8 to 32 on 32x32 digits, not width 64 on
-#   CIFAR-10: memories are smaller, so every access is cheaper, and the
+# * **Size and data.** Widths 8 to 64 on upscaled digits, not CIFAR-10: at the
+#   narrow widths memories are smaller, so every access is cheaper, and the
 #   balance between per-timestep and per-spike terms shifts.
-# * **Training.** The paper's recipe until the accuracy stopped improving,
-#   but on the small embedded digits: how sparse a network ends up is a
+# * **Training.** The paper's recipe for 15 epochs (VGG16 30), but on the
+#   small embedded digits: how sparse a network ends up is a
 #   property of the weights training finds on its data.
 # * **The charging option.** The paper's text does not settle which option its
 #   model uses, which is why the library makes it explicit; the table shows how
@@ -600,9 +604,9 @@ for name in ARCHITECTURES:
 # * A spiking network pays every timestep for its neurons whatever the spikes,
 #   and per spike for its synapses: [T=1, N=4] saves the first part against
 #   [T=4, N=1].
-# * Whether it saves overall, and whether barriers save energy, depends on how
-#   a spike of value k is charged: an open question of hardware, not of the
-#   network.
+# * How much multi-level spikes save, and whether barriers save energy at all,
+#   depend on how a spike of value k is charged: an open question of hardware,
+#   not of the network.
 #
 # **Next:** [chapter 7](07_event_data) feeds event-camera data to a spiking
 # network in one timestep.

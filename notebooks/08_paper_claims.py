@@ -27,8 +27,8 @@
 # 1. The paper reports far fewer spikes at `sum1` with barriers, on CIFAR-10.
 #    On upscaled 8x8 digits, do you expect the effect to be as large, smaller,
 #    or absent, and why?
-# 2. Sparse spikes a few per cent less than SEW on average, but the seeds
-#    disagree with each other by more than that. What may you conclude?
+# 2. Suppose Sparse spikes a few per cent less than SEW on average, but the
+#    seeds disagree with each other by more than that. What may you conclude?
 # 3. Which of the paper's claims can the digits test at all, and which need
 #    the paper's datasets?
 
@@ -124,7 +124,7 @@ print(f"ratios 0.77 ... 1.17: {spread_out} -> {verdict}")
 #
 # Every ResNet of the sweep trained for {glue:text}`ch8_epochs` epochs under a
 # cosine schedule, and VGG16, deep and without shortcuts, for
-# {glue:text}`ch8_vgg_epochs` (with fewer, none of its runs had converged).
+# {glue:text}`ch8_vgg_epochs`.
 # Per network and width: the seeds trained, how many converged and passed the
 # gate, the mean final test accuracy and the epoch
 # from which each run stayed within a point of its best (mean over seeds):
@@ -159,10 +159,11 @@ glue("ch8_failed", failed, display=False)
 #
 # The paper's headline is about activity. The left panel follows the
 # Sparse / SEW ratio of the main comparison through training, the middle one
-# gives it after training at every width, and the right one measures the most
-# a barrier could possibly save: the share of a trained SEW network's spike
-# mass at its residual sums that lies above N, which is exactly what a barrier
-# would clip with SEW's weights.
+# gives it after training at every width, and the right one measures the
+# share of a trained SEW network's spike mass at its residual sums that lies
+# above N: what a barrier would clip with SEW's weights (a Sparse network
+# trains weights of its own, so this gives the scale of the effect, not a
+# limit on it).
 
 # %%
 fig = plot_barrier_ratios(runs, width=MAIN_WIDTH)
@@ -207,9 +208,9 @@ glue("ch8_paper_sum1", f"{paper_sum1:.2f}", display=False)
 # %% [markdown]
 # At width {glue:text}`ch8_width` the Sparse / SEW ratio of the whole
 # network's spike mass is {glue:text}`ch8_mass` (mean [95 % interval], seeds).
-# The right panel says why it cannot be far below 1 here: with SEW's weights
-# a barrier would clip {glue:text}`ch8_at_sums` of the mass at the residual
-# sums, {glue:text}`ch8_of_all` of the whole network's. On upscaled digits
+# The right panel gives the scale: with SEW's weights a barrier would clip
+# {glue:text}`ch8_at_sums` of the mass at the residual sums,
+# {glue:text}`ch8_of_all` of the whole network's. On upscaled digits
 # the avalanche is shallow: few sums pile up above N, so a barrier has little
 # to clip, and what training does to the branches (a Sparse network may learn
 # busier ones) moves the ratio as much as the clipping does. The paper's
@@ -294,11 +295,13 @@ glue(
 #
 # * A verdict here is an interval over seeds judged by one rule that can fail:
 #   an effect inside the seed-to-seed spread is inconclusive.
-# * Every compared network was trained with the paper's recipe until its test
-#   accuracy stopped improving, and passed an accuracy gate.
-# * On the digits a barrier has little to clip: SEW's residual sums rarely pile
-#   up above N, so the paper's 25–47 % cannot appear at this scale whatever
-#   the method does; the right panel above measures that ceiling.
+# * Every compared network was trained with the paper's recipe for a fixed
+#   schedule (15 epochs, VGG16 30) and counts only if it converged and passed
+#   an accuracy gate.
+# * On the digits SEW's residual sums rarely pile up above N (the right panel
+#   above measures how much of their mass does), so with SEW's weights a
+#   barrier would clip little; what trained Sparse networks spike is in the
+#   table of claims.
 # * The CIFAR numbers are one command away on a machine with a GPU that can
 #   download them.
 #
