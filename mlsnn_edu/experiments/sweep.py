@@ -123,15 +123,20 @@ def fingerprint(files: Iterable[tuple[str, bytes]]) -> str:
     return digest.hexdigest()[:16]
 
 
-def code_fingerprint() -> str:
-    """The fingerprint of the library files that decide what training computes
-    (:data:`TRAINING_CODE`, each pattern's files sorted by path)."""
+def training_files() -> dict[str, bytes]:
+    """The library files that decide what training computes (:data:`TRAINING_CODE`), by
+    path inside the package, each pattern's files sorted by path."""
     package = Path(__file__).resolve().parents[1]
-    return fingerprint(
-        (path.relative_to(package).as_posix(), path.read_bytes())
+    return {
+        path.relative_to(package).as_posix(): path.read_bytes()
         for pattern in TRAINING_CODE
         for path in sorted(package.glob(pattern))
-    )
+    }
+
+
+def code_fingerprint() -> str:
+    """The fingerprint of :func:`training_files`."""
+    return fingerprint(training_files().items())
 
 
 #: Earlier training code shown to compute, bit for bit, what today's computes, by its
