@@ -16,6 +16,24 @@ import operator
 MAX_LEVELS = 256
 
 
+#: The largest seed: NumPy's generators take 32-bit seeds.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(seed: object, name: str = "seed") -> int:
+    """``seed`` must be an integer from 0 to :data:`MAX_SEED`; returns it as ``int``."""
+    wanted = f"{name} must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {seed!r}"
+    if isinstance(seed, bool):
+        raise ValueError(wanted)
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise ValueError(wanted) from None
+    if not 0 <= value <= MAX_SEED:
+        raise ValueError(wanted)
+    return value
+
+
 def check_positive_int(value: object, name: str, *, maximum: int | None = None) -> int:
     """``value`` must be an integer >= 1 (and <= ``maximum`` when given); returns it as ``int``."""
     allowed = "an integer >= 1" + (f" and <= {maximum:,}" if maximum is not None else "")
@@ -70,3 +88,12 @@ def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
         allowed = ", ".join(repr(c) for c in choices)
         raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
     return value
+
+
+def first_line(error: BaseException, limit: int = 200) -> str:
+    """The first line of ``error``'s message (at most ``limit`` characters), or its type's name.
+
+    PyTorch's messages run to many lines; a one-line error report quotes this.
+    """
+    lines = str(error).strip().splitlines()
+    return lines[0][:limit] if lines else type(error).__name__

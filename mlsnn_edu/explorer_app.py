@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlsnn_edu.files import write_atomically
+
 if TYPE_CHECKING:
     from nbformat import NotebookNode
 
@@ -68,10 +70,11 @@ def explorer_notebook(name: str) -> NotebookNode:
 
 
 def write_explorer_notebook(name: str, path: Path) -> Path:
-    """Write explorer ``name`` to ``path`` (a .ipynb file) and return the path."""
+    """Write explorer ``name`` to ``path`` (a .ipynb file, its folder made if missing)."""
     notebook = explorer_notebook(name)
-    path.write_text(json.dumps(notebook, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return path
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_atomically(path, json.dumps(notebook, indent=1, sort_keys=True) + "\n")
 
 
 def voila_command(notebook: Path, port: int, open_browser: bool = False) -> list[str]:

@@ -11,14 +11,17 @@ Nothing is written through a symbolic link: the temporary file is created with
 following it. :func:`refuse_links` checks the folders below an output root too.
 
 :func:`check_output_dir` and :func:`check_output_file` look at an output path
-*before* any long work starts, and name what is wrong with it.
+*before* any long work starts, and name what is wrong with it;
+:func:`removed_on_failure` takes back what a failed step (a download) added.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
@@ -111,7 +114,7 @@ def check_output_file(path: str | Path, name: str, suffixes: tuple[str, ...] = (
         )
     if suffixes and target.suffix.lower() not in suffixes:
         raise ValueError(
-            f"{name} {target} must end in one of {', '.join(suffixes)} (the image format)"
+            f"{name} {target} must end in one of {', '.join(suffixes)} (the file's format)"
         )
     check_output_dir(target.parent, f"the folder of {name}")
     if target.exists() and not os.access(target, os.W_OK):
@@ -138,3 +141,32 @@ def refuse_links(path: str | Path, name: str, *, below: str | Path | None = None
                 "nothing is written through links: remove it, or choose another folder"
             )
     return path
+
+
+@contextlib.contextmanager
+def removed_on_failure(folder: str | Path) -> Iterator[Path]:
+    """Run the ``with`` block; if it raises, remove what it added in ``folder``, then re-raise.
+
+    A ``folder`` that did not exist goes, with every parent the block created; in
+    one that did, only the entries that were not there before go (links are
+    removed, never followed). A failed download leaves no empty folders and no
+    partial archive behind.
+    """
+    folder = Path(folder).expanduser().absolute()
+    missing = [folder]
+    while not missing[-1].exists():
+        missing.append(missing[-1].parent)
+    before = set(os.listdir(folder)) if folder.is_dir() else None
+    try:
+        yield folder
+    except BaseException:
+        if before is None and len(missing) > 1:
+            shutil.rmtree(missing[-2], ignore_errors=True)  # the outermost folder it made
+        elif before is not None and folder.is_dir():
+            for name in set(os.listdir(folder)) - before:
+                entry = folder / name
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+        raise

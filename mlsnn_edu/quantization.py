@@ -30,6 +30,19 @@ import torch
 from mlsnn_edu.checks import check_levels, check_theta, check_timesteps
 
 
+def _as_values(x: object) -> torch.Tensor:
+    """``x`` as a floating-point tensor: a tensor, a number, or a list or NumPy array of them."""
+    if isinstance(x, torch.Tensor):
+        return x if x.is_floating_point() else x.to(torch.get_default_dtype())
+    try:
+        return torch.as_tensor(x, dtype=torch.get_default_dtype())
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(
+            f"x must be a tensor, a number, or a list or NumPy array of numbers, "
+            f"got {type(x).__name__} {x!r:.40}"
+        ) from None
+
+
 def num_levels(timesteps: int, levels: int) -> int:
     """Distinct spike totals of a (T, N) neuron over T timesteps: N*T + 1."""
     return check_levels(levels) * check_timesteps(timesteps) + 1
@@ -42,7 +55,7 @@ def spike_total(
     check_timesteps(timesteps)
     check_levels(levels)
     theta = check_theta(theta)
-    return torch.clamp(torch.floor(timesteps * x / theta), 0, levels * timesteps)
+    return torch.clamp(torch.floor(timesteps * _as_values(x) / theta), 0, levels * timesteps)
 
 
 def quantize(x: torch.Tensor, *, timesteps: int, levels: int, theta: float = 1.0) -> torch.Tensor:
@@ -69,6 +82,7 @@ def quantization_error(
     distribution you care about); inputs outside :math:`[0, N\theta]` are
     clipped by the neuron and their clipping error counts too.
     """
+    x = _as_values(x)
     if x.numel() == 0:
         raise ValueError("x must hold at least one input value, got an empty tensor")
     error = quantize(x, timesteps=timesteps, levels=levels, theta=theta) - x

@@ -13,6 +13,8 @@ import random
 import numpy as np
 import torch
 
+from mlsnn_edu.checks import check_seed
+
 FULL_SCALE_VARIABLE = "MLSNN_EDU_FULL"
 #: How ``MLSNN_EDU_FULL`` may be spelled (case does not matter); unset or empty is quick mode.
 TRUE_WORDS = ("1", "true", "yes", "on")
@@ -43,7 +45,11 @@ def default_device() -> torch.device:
 
 
 def seed_everything(seed: int = 0) -> None:
-    """Seed Python, NumPy and PyTorch (CPU and every GPU) for a repeatable run."""
+    """Seed Python, NumPy and PyTorch (CPU and every GPU) for a repeatable run.
+
+    ``seed`` is an integer from 0 to 2**32 - 1 (NumPy's limit).
+    """
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -35,9 +35,20 @@ def test_no_subcommand_prints_the_list(capsys: pytest.CaptureFixture) -> None:
 
 def test_energy_defaults_are_the_librarys(monkeypatch: pytest.MonkeyPatch) -> None:
     args = cli.parse(cli.build_parser(), ["energy", "--model", "sparse_resnet18"])
-    for name in ("samples", "calibration_samples", "preset", "multilevel_cost", "seed"):
+    for name in ("samples", "preset", "multilevel_cost"):
         assert getattr(args, name) == getattr(ENERGY_DEFAULTS, name), name
     assert args.data_root == ENERGY_DEFAULTS.data_root
+    # the options of untrained networks only are None until the command fills them in
+    seen = {}
+
+    def record(networks, **options):
+        seen.update(options)
+        raise KeyboardInterrupt  # stop before any estimate
+
+    monkeypatch.setattr("mlsnn_edu.cli.energy.compare_energy", record)
+    assert cli.main(["energy", "--model", "sparse_resnet18"]) == 130
+    assert seen["seed"] == ENERGY_DEFAULTS.seed
+    assert seen["calibration_samples"] == ENERGY_DEFAULTS.calibration_samples
     assert ENERGY_DEFAULTS.coding_for() == MULTILEVEL  # theta = 1/N with N = 4
     assert ENERGY_DEFAULTS.coding_for(levels=2) == Coding(MULTILEVEL.timesteps, 2, 0.5)
     assert ENERGY_DEFAULTS.coding_for(4, 1, 1.0) == Coding(4, 1, 1.0)

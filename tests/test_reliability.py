@@ -66,6 +66,9 @@ case  input                                                       what happens
 12    Sparse weights into a SEW model; a checkpoint's config      refused: the recorded architecture
       edited to another model                                     (model, T, N, width, layers) differs
 ====  ==========================================================  =====================================
+
+Round 3 (a hostile-input review of the command line), tests ``test_r3_<case>_...``: the
+cases are listed where their section begins, near the end of this file.
 """
 
 from __future__ import annotations
@@ -163,7 +166,7 @@ def test_1_blown_up_weights_stop_the_run_and_keep_the_last_good_checkpoint(tmp_p
     fresh = tmp_path / "fresh"
     result = run_cli("train", *TINY, "epochs=1", "lr=1.0e+30", f"out_dir={fresh}")
     assert_refused(result, "non-finite", "no checkpoint was written")
-    assert not (fresh / "checkpoint.pt").exists()
+    assert not fresh.exists()  # the folder it made goes too (R3-3)
 
 
 def trained_once(tmp_path: Path, **changes) -> TrainConfig:
@@ -284,7 +287,11 @@ def write(path: Path, text: str) -> Path:
             ["train_subset must be an integer >= 1"],
         ),
         ("10", ["train", "out_dir={run}", "momentum=abc"], ["momentum must be a number", "'abc'"]),
-        ("10", ["train", "out_dir={run}", "seed=abc"], ["seed must be an integer >= 0", "'abc'"]),
+        (
+            "10",
+            ["train", "out_dir={run}", "seed=abc"],
+            ["seed must be an integer from 0 to 4294967295", "'abc'"],
+        ),
         ("10", ["train", "out_dir={run}", "model_options=5"], ["model_options must be a mapping"]),
         ("10", ["train", "out_dir="], ["out_dir must name a folder"]),
         (
@@ -1106,7 +1113,7 @@ def test_r2_11_numpy_integers_and_paths_are_accepted(tmp_path: Path) -> None:
     )
     assert (config.seed, config.epochs, config.out_dir) == (3, 2, str(tmp_path / "run"))
     assert type(config.seed) is int and type(config.model_options["theta"]) is float
-    with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295"):
         TrainConfig(seed=np.float64(1.5))
 
 
@@ -1159,3 +1166,205 @@ def test_r2_12_sparse_weights_never_load_into_a_sew_model(tmp_path: Path) -> Non
         load_trained(edited)
     result = run_cli("evaluate", "--checkpoint", str(edited), timeout=120)
     assert_refused(result, "its weights belong to sparse_resnet18", "restore the config")
+
+
+# === Round 3: what a hostile-input review of the command line found ========================
+#
+# R3-1 a checkpoint the system refuses to read, random bytes, JSON, pickled objects;
+# R3-2 weights of the wrong shape; R3-3 a run that fails in its first epoch;
+# R3-4 options a mode of `reproduce` would ignore; R3-5 seeds past NumPy's 2**32 - 1;
+# R3-6 data_root a file or read-only, a failed download; R3-7 output files in missing folders;
+# R3-8 energy's options of untrained networks, resolution of a still-image dataset;
+# R3-9 the library: quantize of plain numbers, estimate_energy's arguments.
+
+
+def test_r3_1_unusable_checkpoints_say_why_and_advise_only_what_fits(
+    tmp_path: Path, monkeypatch
+) -> None:
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(bytes(range(256)) * 20)
+    as_json = tmp_path / "json.pt"
+    as_json.write_text(json.dumps({"epoch": 1}))
+    objects = tmp_path / "objects.pt"
+    torch.save({"x": Path("/etc")}, objects)  # a pickled object of a class, not plain data
+    for path in (noise, as_json):
+        result = run_in_process("evaluate", "--checkpoint", str(path))
+        assert_refused(result, str(path), "not a PyTorch file, or truncated or corrupt")
+        assert "could run code" not in result.stderr
+        assert "out_dir" not in result.stderr  # evaluate has none
+    result = run_cli("evaluate", "--checkpoint", str(objects), timeout=120)
+    assert_refused(result, "holds Python objects", "was not unpickled")
+    # a run's own checkpoint: the advice is about the run
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "checkpoint.pt").write_bytes(noise.read_bytes())
+    result = run_in_process("train", *TINY, f"out_dir={run}")
+    assert_refused(result, "not a PyTorch file", "delete it, or give another out_dir")
+    # the system refuses to read it (as root, permissions cannot show this: the error is made)
+    real_open = Path.open
+
+    def refuse(self, *args, **kwargs):
+        if self.name == "objects.pt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(CheckpointError, match="cannot be read \\(Permission denied\\)") as error:
+        load_checkpoint(objects)
+    assert "corrupt" not in str(error.value) and "delete" not in str(error.value)
+
+
+def test_r3_2_weights_of_the_wrong_shape_are_named_with_both_shapes(tmp_path: Path) -> None:
+    trainer = Trainer(tiny(tmp_path))
+    trainer.save()
+    payload = torch.load(trainer.checkpoint_path, weights_only=True)
+    payload["model"]["stem.conv.weight"] = torch.zeros(3, 3, 3, 3)
+    payload["model"]["extra.weight"] = torch.zeros(1)
+    edited = tmp_path / "edited.pt"
+    torch.save(payload, edited)
+    result = run_in_process("evaluate", "--checkpoint", str(edited))
+    assert_refused(
+        result, "unexpected extra.weight", "stem.conv.weight [3, 3, 3, 3] saved, [2, 3, 3, 3] here"
+    )
+    assert "Error(s) in loading" not in result.stderr
+
+
+@pytest.mark.slow
+def test_r3_3_a_run_that_fails_in_its_first_epoch_leaves_no_folder(tmp_path: Path) -> None:
+    fresh = tmp_path / "new" / "deeper"
+    result = run_cli("train", *TINY, "epochs=1", "weight_decay=1e30", f"out_dir={fresh}")
+    assert_refused(result, "no checkpoint was written", "weight_decay=1e+30", "then run again")
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert_refused(run_cli("train", *TINY, "epochs=1", "lr=1e30", f"out_dir={kept}"), "non-finite")
+    assert kept.is_dir() and not list(kept.iterdir())  # the folder it did not make stays
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--quick", "--widths", "8"], "--widths: only --sweep reads it, and this is --quick"),
+        (["--quick", "--seeds", "1", "--threads", "2"], "--seeds --threads: only --sweep"),
+        (["--quick", "--recipe", "adam-contrast"], "--recipe: only --sweep"),
+        (["--quick", "--results", "x"], "--results: only --sweep"),
+        (["--quick", "--dataset", "cifar100"], "--dataset: only paper scale reads it"),
+        (["--sweep", "--download"], "--download: only paper scale reads it, and this is --sweep"),
+        (["--allow-uncommitted"], "only --sweep reads it, and this is paper scale"),
+    ],
+)
+def test_r3_4_reproduce_refuses_options_its_mode_would_ignore(arguments, words) -> None:
+    assert_refused(run_in_process("reproduce", *arguments), words)
+
+
+def test_r3_4_through_the_entry_point(tmp_path: Path) -> None:
+    result = run_cli("reproduce", "--quick", "--widths", "8", "--out", str(tmp_path / "r"))
+    assert_refused(result, "--widths: only --sweep reads it", "drop it, or run --sweep")
+    assert not (tmp_path / "r").exists()
+
+
+def test_r3_5_seeds_are_bounded_where_they_are_read() -> None:
+    from mlsnn_edu.settings import seed_everything
+
+    assert_refused(run_in_process("train", "seed=4294967296"), "seed must be an integer from 0 to")
+    assert TrainConfig(seed=2**32 - 1).seed == 2**32 - 1
+    assert_refused(run_in_process("energy", "--seed", "4294967296"), "--seed", code=2)
+    assert_refused(run_in_process("reproduce", "--sweep", "--seeds", "-1"), "--seeds", code=2)
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 4294967295"):
+        seed_everything(2**32)
+
+
+@pytest.mark.slow
+def test_r3_6_data_root_is_checked_before_files_or_network(tmp_path: Path) -> None:
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    result = run_cli("train", "dataset=cifar10", f"data_root={a_file}", timeout=120)
+    assert_refused(result, f"data_root {a_file} is a file, not a folder")
+    result = run_in_process("train", "dataset=cifar10", f"data_root={a_file}", "--download")
+    assert_refused(result, "is a file, not a folder")
+    assert "could not download" not in result.stderr
+    closed = "http://127.0.0.1:9"  # nothing listens there: the download fails at once
+    missing = tmp_path / "new" / "data"
+    result = run_cli(
+        "train",
+        "dataset=cifar10",
+        f"data_root={missing}",
+        f"out_dir={tmp_path / 'run'}",
+        "--download",
+        https_proxy=closed,
+        HTTPS_PROXY=closed,
+        timeout=120,
+    )
+    assert_refused(result, "could not download cifar10")
+    assert not (tmp_path / "new").exists()  # no empty folders left
+
+
+def test_r3_6_a_failed_step_takes_back_only_what_it_added(tmp_path: Path) -> None:
+    from mlsnn_edu.files import removed_on_failure
+
+    (tmp_path / "old.bin").write_bytes(b"kept")
+    with pytest.raises(OSError), removed_on_failure(tmp_path):
+        (tmp_path / "partial.tar.gz").write_bytes(b"half")
+        (tmp_path / "extracted").mkdir()
+        raise OSError("connection reset")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.bin"]
+    with removed_on_failure(tmp_path):  # no failure: everything stays
+        (tmp_path / "whole.tar.gz").write_bytes(b"whole")
+    assert (tmp_path / "whole.tar.gz").exists()
+
+
+def test_r3_7_output_files_in_missing_folders(tmp_path: Path) -> None:
+    notebook = tmp_path / "new" / "explorer.ipynb"
+    result = run_in_process("explore", "--write-notebook", str(notebook))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(notebook.read_text())["cells"]
+    assert [p.name for p in notebook.parent.iterdir()] == ["explorer.ipynb"]  # no temporary
+    page = tmp_path / "missing.md"
+    result = run_in_process(
+        "assignments", "list", "--notebooks", str(ROOT / "notebooks"), "--update-page", str(page)
+    )
+    assert_refused(result, f"{page}: No such file or directory")
+    assert "[Errno" not in result.stderr
+
+
+def test_r3_8_energy_and_config_options_that_would_be_ignored(tmp_path: Path) -> None:
+    for levels in ("0", "300"):  # one rule, at the command line, for both ends
+        result = run_in_process("energy", "--model", "sparse_resnet18", "--levels", levels)
+        assert_refused(result, "argument --levels: must be an integer from 1 to 256", code=2)
+    trainer = Trainer(tiny(tmp_path))
+    trainer.save()
+    for option in (["--seed", "3"], ["--calibration-samples", "9"]):
+        result = run_in_process("energy", "--checkpoint", str(trainer.checkpoint_path), *option)
+        assert_refused(result, f"{option[0]} cannot change a checkpoint's network")
+    result = run_in_process("train", "resolution=64", f"out_dir={tmp_path / 'r'}")
+    assert_refused(result, "resolution=64 sets the frame size of the event datasets")
+    assert TrainConfig(dataset="digits_dvs", resolution=16).resolution == 16
+
+
+def test_r3_9_quantize_takes_plain_numbers_and_names_what_it_cannot() -> None:
+    from mlsnn_edu.quantization import quantization_error, quantize
+
+    expected = quantize(torch.tensor([0.1, 0.3, 0.6]), timesteps=4, levels=1)
+    for values in ([0.1, 0.3, 0.6], np.array([0.1, 0.3, 0.6])):
+        assert torch.equal(quantize(values, timesteps=4, levels=1), expected)
+    assert quantize(0.3, timesteps=4, levels=1).item() == 0.25  # floor(4 * 0.3) / 4
+    assert quantization_error([0.5], timesteps=2, levels=1).max_abs == 0.0
+    with pytest.raises(TypeError, match="x must be a tensor, a number"):
+        quantize("abc", timesteps=1, levels=4)
+
+
+def test_r3_9_estimate_energy_names_its_bad_arguments() -> None:
+    model = build_model("sparse_resnet18", width=2)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got str"):
+        estimate_energy("sparse_resnet18", input_shape=(3, 32, 32))
+    for shape in ((32, 32), (1, 3, 32, 32), "abc", 5, (3.0, 32, 32)):
+        with pytest.raises(ValueError, match="must be three integers"):
+            estimate_energy(model, input_shape=shape)
+    with pytest.raises(ValueError, match=">= 1"):
+        estimate_energy(model, input_shape=(3, -1, 32))
+    with pytest.raises(ValueError, match=r"input_shape \(5, 32, 32\) does not fit this network"):
+        estimate_energy(model, input_shape=(5, 32, 32))
+    with pytest.raises(ValueError, match="'a' holds int"):
+        estimate_energy(model, activity={"a": 1})
+    same = estimate_energy(model, input_shape=(np.int64(3), 32, 32))
+    assert same.total == estimate_energy(model, input_shape=(3, 32, 32)).total

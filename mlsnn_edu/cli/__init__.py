@@ -37,6 +37,7 @@ matplotlib.use("Agg")  # the command line only ever writes figures to files
 import torch
 
 from mlsnn_edu import __version__
+from mlsnn_edu.checks import first_line
 from mlsnn_edu.cli.assignments import add_assignments_arguments, assignments_command
 from mlsnn_edu.cli.energy import add_energy_arguments, energy_command
 from mlsnn_edu.cli.explore import add_explore_arguments, explore_command
@@ -118,6 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_error(error: Exception) -> str:
+    """A user's error in one line; an ``OSError`` as ``FILE: the system's reason``."""
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
+
+
 def is_out_of_memory(error: BaseException) -> bool:
     text = str(error)
     return isinstance(error, (MemoryError, torch.OutOfMemoryError)) or (
@@ -169,14 +177,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.command(args) or 0)
     except USER_ERRORS as error:
-        print(f"{prefix} {error}", file=sys.stderr)
+        print(f"{prefix} {describe_error(error)}", file=sys.stderr)
         return 1
     except (MemoryError, RuntimeError) as error:
         if not is_out_of_memory(error):
             raise
-        first_line = (str(error).splitlines() or [type(error).__name__])[0][:160]
         print(
-            f"{prefix} ran out of memory ({first_line}); lower width, batch_size, timesteps "
+            f"{prefix} ran out of memory ({first_line(error, 160)}); lower width, batch_size, timesteps "
             "or --samples",
             file=sys.stderr,
         )

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from mlsnn_edu.checks import check_positive_int
+from mlsnn_edu.checks import (
+    MAX_LEVELS,
+    MAX_SEED,
+    check_levels,
+    check_positive_int,
+    check_seed,
+)
 from mlsnn_edu.files import write_atomically
 from mlsnn_edu.training import TrainConfig, apply_overrides
 
@@ -24,15 +30,24 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
 
 
-def non_negative_int(text: str) -> int:
-    """An argparse type: an integer >= 0."""
+def levels(text: str) -> int:
+    """An argparse type: N, the levels of a spike, an integer from 1 to 256."""
     try:
-        value = int(text)
+        return check_levels(int(text), "N")
     except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 1 to {MAX_LEVELS}, got {text!r}"
+        ) from None
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, an integer from 0 to 2**32 - 1."""
+    try:
+        return check_seed(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {text!r}"
+        ) from None
 
 
 def add_device_argument(parser: argparse.ArgumentParser) -> None:

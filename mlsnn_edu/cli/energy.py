@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mlsnn_edu.cli.arguments import add_device_argument, non_negative_int, positive_int, save_figure
+from mlsnn_edu.cli.arguments import add_device_argument, levels, positive_int, save_figure, seed
 from mlsnn_edu.data import DATASET_NAMES
 from mlsnn_edu.energy import MULTILEVEL_COSTS, PRESET_NAMES, comparison_table
 from mlsnn_edu.experiments.energy import (
@@ -28,7 +28,15 @@ from mlsnn_edu.settings import resolve_device
 
 SPIKING_MODELS = tuple(name for name in MODEL_NAMES if not name.startswith("ann_"))
 #: The options that describe an untrained network, which a checkpoint fixes.
-UNTRAINED_ONLY = ("width", "timesteps", "levels", "theta", "dataset")
+UNTRAINED_ONLY = (
+    "width",
+    "timesteps",
+    "levels",
+    "theta",
+    "dataset",
+    "calibration_samples",
+    "seed",
+)
 
 
 def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +62,7 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--levels",
-        type=positive_int,
+        type=levels,
         help=f"untrained --model: N (default {defaults.coding.levels})",
     )
     parser.add_argument("--theta", type=float, help="untrained --model: threshold (default 1/N)")
@@ -79,8 +87,7 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--calibration-samples",
         type=positive_int,
-        default=defaults.calibration_samples,
-        help="untrained networks: training samples to set batch-norm statistics on "
+        help="untrained --model: training samples to set batch-norm statistics on "
         f"(default {defaults.calibration_samples})",
     )
     parser.add_argument(
@@ -95,9 +102,8 @@ def add_energy_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plot", type=Path, help="save the stacked-bar comparison to this image")
     parser.add_argument(
         "--seed",
-        type=non_negative_int,
-        default=defaults.seed,
-        help=f"seed of untrained weights (default {defaults.seed})",
+        type=seed,
+        help=f"untrained --model: seed of its weights (default {defaults.seed})",
     )
 
 
@@ -105,12 +111,18 @@ def energy_command(args: argparse.Namespace) -> int:
     """Print the first network's per-layer table and the comparison; save the plot if asked."""
     if args.plot is not None:
         check_output_file(args.plot, "--plot", IMAGE_SUFFIXES)
+    calibration_samples = args.calibration_samples or ENERGY_DEFAULTS.calibration_samples
     if args.checkpoint:
-        given = [f"--{name}" for name in UNTRAINED_ONLY if getattr(args, name) is not None]
+        given = [
+            "--" + name.replace("_", "-")
+            for name in UNTRAINED_ONLY
+            if getattr(args, name) is not None
+        ]
         if args.model is not None or given:
             raise ValueError(
                 f"{' '.join(given or ['--model'])} cannot change a checkpoint's network (its "
-                "architecture, width, T, N, theta and dataset are saved in it): drop them"
+                "architecture, width, T, N, theta, dataset and trained weights are saved in "
+                "it): drop them"
             )
         networks = [from_checkpoint(path) for path in args.checkpoint]
     elif args.model is not None:
@@ -119,15 +131,15 @@ def energy_command(args: argparse.Namespace) -> int:
             width=args.width or ENERGY_DEFAULTS.network_width(),
             dataset=args.dataset or ENERGY_DEFAULTS.dataset,
             own=ENERGY_DEFAULTS.coding_for(args.timesteps, args.levels, args.theta),
-            calibration_samples=args.calibration_samples,
+            calibration_samples=calibration_samples,
         )
     else:
         raise ValueError("give --model NAME (an untrained network) or --checkpoint PATH")
     rows = compare_energy(
         networks,
         samples=args.samples,
-        calibration_samples=args.calibration_samples,
-        seed=args.seed,
+        calibration_samples=calibration_samples,
+        seed=ENERGY_DEFAULTS.seed if args.seed is None else args.seed,
         device=resolve_device(args.device),
         data_root=args.data_root,
         download=args.download,

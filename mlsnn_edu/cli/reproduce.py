@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from mlsnn_edu.cli.arguments import add_device_argument, non_negative_int, positive_int
+from mlsnn_edu.cli.arguments import add_device_argument, positive_int, seed
 from mlsnn_edu.experiments.reproduce import PAPER_DATASETS, results_table, run_experiments
 from mlsnn_edu.experiments.results import COMMITTED_RESULTS
 from mlsnn_edu.experiments.summary import summary_table
@@ -39,14 +39,13 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seeds",
-        type=non_negative_int,
+        type=seed,
         nargs="+",
         help="--sweep with --widths: seeds (default 0 1 2 3 4)",
     )
     parser.add_argument(
         "--recipe",
         choices=sorted(RECIPES),
-        default="paper-sgd",
         help="--sweep: how to train (default paper-sgd: SGD lr 0.08, cosine; adam-contrast "
         "is the first sweep's Adam recipe)",
     )
@@ -61,17 +60,15 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--results",
         type=Path,
-        default=COMMITTED_RESULTS,
         help="--sweep: folder of the run files (default: the package's committed results)",
     )
     add_device_argument(parser)
     parser.add_argument(
         "--dataset",
         choices=PAPER_DATASETS,
-        default="cifar10",
         help="paper scale only: which configs to run (default cifar10)",
     )
-    parser.add_argument("--configs", type=Path, default=Path("configs"), help="default configs/")
+    parser.add_argument("--configs", type=Path, help="paper scale only: default configs/")
     parser.add_argument(
         "--out",
         type=Path,
@@ -85,25 +82,49 @@ def add_reproduce_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
+#: The options only one mode reads; given in another mode they are refused, not ignored.
+MODE_OPTIONS = {
+    "--sweep": ("widths", "seeds", "recipe", "threads", "allow_uncommitted", "results"),
+    "paper scale": ("dataset", "configs", "download"),
+}
+
+
+def refuse_ignored_options(args: argparse.Namespace) -> None:
+    """Raise ``ValueError`` naming the options given that this mode would not read."""
+    mode = "--sweep" if args.sweep else "--quick" if args.quick else "paper scale"
+    for owner, names in MODE_OPTIONS.items():
+        given = [name for name in names if getattr(args, name) not in (None, False)]
+        if given and owner != mode:
+            options = " ".join("--" + name.replace("_", "-") for name in given)
+            them = "it" if len(given) == 1 else "them"
+            switch = f"run without {mode}" if owner == "paper scale" else f"run {owner}"
+            raise ValueError(
+                f"{options}: only {owner} reads {them}, and this is {mode}; drop {them}, "
+                f"or {switch}"
+            )
+
+
 def reproduce_command(args: argparse.Namespace) -> int:
     """Run the paper's comparisons (or the sweep) and print one table and the wall time."""
     start = time.perf_counter()
+    refuse_ignored_options(args)
     if args.sweep:
         return sweep_command(args, start)
     device = str(resolve_device(args.device))  # a bad --device stops here, before any run
     out_root = args.out or (Path("runs/reproduce-quick") if args.quick else None)
     if out_root is not None:
         check_output_dir(out_root, "--out")
+    dataset = args.dataset or "cifar10"
     results = run_experiments(
         quick=args.quick,
         out_root=out_root,
-        dataset=args.dataset,
-        configs_dir=args.configs,
+        dataset=dataset,
+        configs_dir=args.configs or Path("configs"),
         progress=not args.no_progress,
         download=args.download,
         device=device,
     )
-    scale = "quick mode, embedded digits" if args.quick else f"paper scale, {args.dataset}"
+    scale = "quick mode, embedded digits" if args.quick else f"paper scale, {dataset}"
     print(f"\nThe paper's comparisons ({scale}); activity per test sample, summed over T")
     print(results_table(results))
     print(f"wall time: {time.perf_counter() - start:.0f} s")
@@ -113,7 +134,8 @@ def reproduce_command(args: argparse.Namespace) -> int:
 def sweep_command(args: argparse.Namespace, start: float) -> int:
     """``reproduce --sweep``: train what the results folder lacks, then print its summary."""
     runs_dir = check_output_dir(args.out or Path("runs/sweep"), "--out")
-    check_output_dir(args.results, "--results")
+    results = args.results or COMMITTED_RESULTS
+    check_output_dir(results, "--results")
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.widths:
@@ -125,17 +147,17 @@ def sweep_command(args: argparse.Namespace, start: float) -> int:
         plan = cpu_sweep()
     written = run_sweep(
         plan,
-        recipe=RECIPES[args.recipe],
-        results_dir=args.results,
+        recipe=RECIPES[args.recipe or "paper-sgd"],
+        results_dir=results,
         runs_dir=runs_dir,
         device=args.device or "auto",
         progress=not args.no_progress,
         command=args.command_line,
         allow_uncommitted=args.allow_uncommitted,
     )
-    print(summary_table(args.results))
+    print(summary_table(results))
     print(
-        f"wrote {len(written)} run file(s) to {args.results}; "
+        f"wrote {len(written)} run file(s) to {results}; "
         f"wall time {time.perf_counter() - start:.0f} s"
     )
     return 0

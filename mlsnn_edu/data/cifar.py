@@ -17,7 +17,8 @@ from types import ModuleType
 from torch.utils.data import Dataset
 
 from mlsnn_edu.checks import check_choice
-from mlsnn_edu.data.errors import DatasetError
+from mlsnn_edu.data.errors import DatasetError, check_data_root
+from mlsnn_edu.files import removed_on_failure
 
 CIFAR_NAMES = ("cifar10", "cifar100")
 CIFAR_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -91,10 +92,12 @@ def cifar_datasets(
 ) -> tuple[Dataset, Dataset]:
     """``(train, test)`` torchvision datasets of ``name`` (cifar10 or cifar100) under ``root``."""
     check_choice(name, CIFAR_NAMES, "dataset")
+    root = check_data_root(root, download=download)
     cls = getattr(torchvision_cifar(), _TORCHVISION_CLASS[name])
     if download:
         try:
-            cls(str(root), train=True, download=True)
+            with removed_on_failure(root):  # no empty folder, no partial archive left
+                cls(str(root), train=True, download=True)
         except (OSError, RuntimeError) as error:  # URLError, timeouts, refused connections
             raise DatasetError(
                 f"could not download {name} from {cls.url} ({error}). Without network access, "

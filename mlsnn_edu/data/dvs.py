@@ -29,7 +29,8 @@ from torch.utils.data import Dataset, Subset
 
 from mlsnn_edu.checks import check_positive_int, check_timesteps
 from mlsnn_edu.data.digits import lift_to_rgb32, load_digit_images, stratified_split
-from mlsnn_edu.data.errors import DatasetError
+from mlsnn_edu.data.errors import DatasetError, check_data_root
+from mlsnn_edu.files import removed_on_failure
 
 #: The event layout of tonic's CIFAR10DVS: time (microseconds), column, row, polarity (True = ON).
 EVENT_DTYPE = np.dtype([("t", np.uint64), ("x", np.uint16), ("y", np.uint16), ("p", bool)])
@@ -324,13 +325,15 @@ def cifar10_dvs_datasets(
     root: str | Path = "data", *, timesteps: int = 1, resolution: int = 64, download: bool = False
 ) -> tuple[Subset, Subset]:
     """CIFAR10-DVS through tonic: frames ``[T, 2, resolution, resolution]`` and labels."""
+    root = check_data_root(root, download=download)
     if not download:
         check_cifar10_dvs_present(root)
     import tonic.datasets
 
     transform = EventFrames(CIFAR10_DVS_SENSOR, timesteps, resolution)
     try:
-        dataset = tonic.datasets.CIFAR10DVS(save_to=str(root), transform=transform)
+        with removed_on_failure(root):  # no empty folder, no partial archive left
+            dataset = tonic.datasets.CIFAR10DVS(save_to=str(root), transform=transform)
     except (OSError, RuntimeError) as error:  # a failed download
         raise DatasetError(
             f"could not download CIFAR10-DVS into {Path(root).expanduser() / _TONIC_FOLDER} "

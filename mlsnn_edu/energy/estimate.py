@@ -15,6 +15,7 @@ addressing the same for the address arithmetic, and each memory access at
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mlsnn_edu.checks import check_choice
+from mlsnn_edu.checks import check_choice, first_line
 from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts
 from mlsnn_edu.energy.layer_walk import LayerWalker
 from mlsnn_edu.energy.presets import EnergyPreset, get_preset
@@ -178,6 +179,8 @@ def estimate_energy(
             layer is event-driven too.
         input_shape: ``(C, H, W)`` of one input, only when ``activity`` is ``None``.
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     preset = get_preset(preset)
     check_choice(multilevel_cost, MULTILEVEL_COSTS, "multilevel_cost")
     neurons = [m for m in model.modules() if isinstance(m, MultiLevelIF)]
@@ -210,16 +213,29 @@ def estimate_energy(
 
 def _shape_pass(model: nn.Module, input_shape: Sequence[int] | None) -> SpikeMonitor:
     """Run ``model`` once on zeros under a monitor, in eval mode, for the layer shapes only."""
+    wanted = "input_shape (C, H, W of one input, e.g. (3, 32, 32))"
     if input_shape is None:
-        raise ValueError(
-            "input_shape (C, H, W of one input, e.g. (3, 32, 32)) is required when activity is None"
-        )
+        raise ValueError(f"{wanted} is required when activity is None")
+    try:
+        if isinstance(input_shape, (str, bytes)) or any(isinstance(n, bool) for n in input_shape):
+            raise TypeError
+        shape = tuple(operator.index(n) for n in input_shape)
+    except TypeError:
+        raise ValueError(f"{wanted} must be three integers, got {input_shape!r}") from None
+    if len(shape) != 3:
+        raise ValueError(f"{wanted} must be three integers, got {input_shape!r}")
+    if min(shape) < 1:
+        raise ValueError(f"{wanted} must be three integers >= 1, got {input_shape!r}")
     first = next(model.parameters(), None)
     device = first.device if first is not None else torch.device("cpu")
     was_training = model.training
     model.eval()
     try:
-        return record_activity(model, torch.zeros(1, *input_shape, device=device))
+        return record_activity(model, torch.zeros(1, *shape, device=device))
+    except RuntimeError as error:  # a channel count or a size the network cannot take
+        raise ValueError(
+            f"input_shape {shape} does not fit this network: {first_line(error)}"
+        ) from None
     finally:
         model.train(was_training)
 
@@ -236,6 +252,12 @@ def _split_records(model: nn.Module, activity: Any) -> tuple[dict[str, Any], dic
             )
         return dict(activity.synapses()), dict(activity.summary())
     if isinstance(activity, Mapping):
+        strangers = [k for k, r in activity.items() if not hasattr(r, "kind")]
+        if strangers:
+            raise ValueError(
+                f"activity must map layer names to a SpikeMonitor's records, but "
+                f"{strangers[0]!r} holds {type(activity[strangers[0]]).__name__}"
+            )
         synapses = {k: r for k, r in activity.items() if r.kind in ("conv", "linear")}
         summary = {k: r for k, r in activity.items() if r.kind not in ("conv", "linear")}
         return synapses, summary

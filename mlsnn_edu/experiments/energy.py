@@ -35,6 +35,7 @@ from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import model_input
 from mlsnn_edu.settings import full_scale, seed_everything
 from mlsnn_edu.training import CheckpointError, load_trained
+from mlsnn_edu.training.checkpoint import weights_mismatch
 
 
 @dataclass(frozen=True)
@@ -177,13 +178,10 @@ def build(network: ComparedNetwork, num_classes: int, in_channels: int, seed: in
         **network.model_options,
     )
     if network.state is not None:
-        try:
-            model.load_state_dict(network.state)
-        except RuntimeError as error:
-            first_line = str(error).strip().splitlines()[0]
-            raise CheckpointError(
-                f"{network.label}: the saved weights do not fit: {first_line}"
-            ) from None
+        mismatch = weights_mismatch(model, network.state)
+        if mismatch:
+            raise CheckpointError(f"{network.label}: the saved weights do not fit: {mismatch}")
+        model.load_state_dict(network.state)
     return model
 
 

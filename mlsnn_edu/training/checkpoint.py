@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from mlsnn_edu.checks import first_line
 from mlsnn_edu.files import write_atomically
 
 CHECKPOINT_FORMAT = "mlsnn-edu-checkpoint-1"
@@ -113,21 +114,30 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
             path, lambda temporary: torch.save({"format": CHECKPOINT_FORMAT, **payload}, temporary)
         )
     except (OSError, RuntimeError) as error:
-        reason = getattr(error, "strerror", None) or _first_line(error)
+        reason = getattr(error, "strerror", None) or first_line(error)
         raise CheckpointError(
             f"{path} could not be written ({reason}); the previous checkpoint there, if any, "
             "is unchanged. Free some disk space (or fix the folder) and run again to resume"
         ) from None
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:200] if text else type(error).__name__
+def load_checkpoint(path: str | Path, advice: str = "") -> dict:
+    """Read and check a checkpoint: tensors and plain data only, every entry of the right type.
+
+    A file that cannot be used raises :class:`CheckpointError` saying why: missing,
+    a folder, empty, unreadable (the system's reason), not a PyTorch file or cut
+    short, holding pickled objects (never unpickled), or an entry of the wrong type;
+    ``advice``, what the caller's user can do about it, ends the message.
+    """
+    try:
+        return _read_checkpoint(Path(path))
+    except CheckpointError as error:
+        if not advice:
+            raise
+        raise CheckpointError(f"{error}. {advice}") from None
 
 
-def load_checkpoint(path: str | Path) -> dict:
-    """Read and check a checkpoint: tensors and plain data only, every entry of the right type."""
-    path = Path(path)
+def _read_checkpoint(path: Path) -> dict:
     if path.is_dir():
         raise CheckpointError(
             f"{path} is a folder: give the checkpoint file ({path / CHECKPOINT_NAME}?)"
@@ -135,21 +145,26 @@ def load_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     if path.stat().st_size == 0:
-        raise CheckpointError(f"{path} is empty (0 bytes): delete it, or point out_dir elsewhere")
+        raise CheckpointError(f"{path} is empty (0 bytes): it was not loaded")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # zip, pickle and EOF errors all mean the same here
+        with path.open("rb") as file:
+            payload = torch.load(file, map_location="cpu", weights_only=True)
+    except OSError as error:  # the file exists, but the system refuses to read it
+        raise CheckpointError(
+            f"{path} cannot be read ({error.strerror or error}): check its permissions"
+        ) from None
+    except Exception as error:  # zip, pickle, decoding and EOF errors all mean the same here
         # PyTorch's own message suggests weights_only=False: never repeat that advice for
         # a file of unknown origin, since loading a pickle can run any code.
-        if "Unsupported global" in str(error) or "weights_only" in str(error):
+        if "Unsupported global" in str(error):
             reason = (
-                "it holds Python objects other than tensors and plain data, which could run code"
+                "it holds Python objects other than tensors and plain data, which could run "
+                "code, so it was not unpickled"
             )
         else:
-            reason = f"truncated or corrupt ({type(error).__name__})"
+            reason = f"not a PyTorch file, or truncated or corrupt ({type(error).__name__})"
         raise CheckpointError(
-            f"{path} is not a readable mlsnn-edu checkpoint: {reason}. It was not loaded; "
-            "delete it to start again, or point out_dir elsewhere."
+            f"{path} is not a readable mlsnn-edu checkpoint: {reason}. It was not loaded"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(
@@ -234,6 +249,48 @@ def check_architecture(payload: dict, model: nn.Module, path: Path) -> None:
         )
 
 
+def weights_mismatch(model: nn.Module, state: Mapping[str, object]) -> str:
+    """How the saved ``state`` fails to fit ``model``: missing, unexpected and mis-shaped entries.
+
+    Empty when every name and shape agrees. At most three of each kind are named,
+    shapes as ``[out, in, kh, kw]``.
+    """
+    expected = model.state_dict()
+    problems = []
+    for label, names in (
+        ("missing", [n for n in expected if n not in state]),
+        ("unexpected", [n for n in state if n not in expected]),
+    ):
+        if names:
+            more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+            problems.append(f"{label} {', '.join(map(str, names[:3]))}{more}")
+    shapes = [
+        f"{name} {list(getattr(state[name], 'shape', ['not a tensor']))} saved, "
+        f"{list(tensor.shape)} here"
+        for name, tensor in expected.items()
+        if name in state and getattr(state[name], "shape", None) != tensor.shape
+    ]
+    if shapes:
+        more = f" and {len(shapes) - 3} more" if len(shapes) > 3 else ""
+        problems.append(f"shapes differ: {'; '.join(shapes[:3])}{more}")
+    return "; ".join(problems)
+
+
+def load_model_weights(model: nn.Module, payload: dict, path: Path, label: str) -> None:
+    """Load ``payload``'s weights into ``model`` after every check: architecture, finite, fit."""
+    check_architecture(payload, model, path)
+    check_finite_weights(payload["model"], path)
+    mismatch = weights_mismatch(model, payload["model"])
+    if mismatch:
+        raise CheckpointError(f"{path}: the saved weights do not fit {label}: {mismatch}")
+    try:
+        model.load_state_dict(payload["model"])
+    except (RuntimeError, TypeError, AttributeError, ValueError) as error:
+        raise CheckpointError(
+            f"{path}: the saved weights do not fit {label}: {first_line(error)}"
+        ) from None
+
+
 def non_finite_entries(state: Mapping[str, torch.Tensor]) -> list[str]:
     """Names of the floating-point tensors of ``state`` holding NaN or infinite values."""
     return [
@@ -311,7 +368,7 @@ def _check_rng(state: dict, path: Path) -> None:
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as error:
         raise CheckpointError(
             f"{path} is damaged: its 'rng' entry (the random generators' states) cannot be "
-            f"restored ({_first_line(error)}); restore it, or start a new run (another out_dir)"
+            f"restored ({first_line(error)}); restore it, or start a new run (another out_dir)"
         ) from None
 
 

@@ -26,12 +26,21 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from mlsnn_edu.checks import check_choice, check_levels, check_positive_int, check_timesteps
+from mlsnn_edu.checks import (
+    MAX_SEED,
+    check_choice,
+    check_levels,
+    check_positive_int,
+    check_timesteps,
+)
+from mlsnn_edu.data import EVENT_DATASETS
 
 OPTIMIZERS = ("sgd", "adam")
 DEVICES = ("auto", "cpu", "cuda")
 #: The largest config file read (a config is a few hundred bytes).
 MAX_CONFIG_BYTES = 1 << 20
+#: The event datasets' frame side unless ``resolution`` says otherwise.
+DEFAULT_RESOLUTION = 32
 
 
 class ConfigError(ValueError):
@@ -71,7 +80,7 @@ class TrainConfig:
     out_dir: str = "runs/quick"
     data_root: str = "data"
     download: bool = False
-    resolution: int = 32
+    resolution: int = DEFAULT_RESOLUTION
     train_subset: int | None = None
     num_workers: int = 0
     device: str = "auto"
@@ -113,9 +122,15 @@ class TrainConfig:
         self.levels = check_levels(self.levels)
         for name in ("epochs", "batch_size", "width", "resolution", "activity_samples"):
             setattr(self, name, check_positive_int(getattr(self, name), name))
+        if self.dataset not in EVENT_DATASETS and self.resolution != DEFAULT_RESOLUTION:
+            raise ConfigError(
+                f"resolution={self.resolution} sets the frame size of the event datasets "
+                f"({', '.join(EVENT_DATASETS)}) only, and {self.dataset!r} is not one: its "
+                "images have their own size. Drop resolution"
+            )
         if self.train_subset is not None:
             self.train_subset = check_positive_int(self.train_subset, "train_subset")
-        self.seed = _integer(self.seed, "seed", minimum=0)
+        self.seed = _integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
         self.num_workers = _integer(self.num_workers, "num_workers", minimum=0)
         self.lr = _number(self.lr, "lr (learning rate)", low=0.0, low_open=True)
         self.momentum = _number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
@@ -245,16 +260,17 @@ def _check_text(config: TrainConfig, name: str) -> None:
         raise ConfigError(f"{name} must be text, got {value!r}")
 
 
-def _integer(value: object, name: str, *, minimum: int) -> int:
-    """Any integral value (``int``, ``numpy.int64``...) >= ``minimum``, as an ``int``."""
-    wanted = f"{name} must be an integer >= {minimum}, got {value!r}"
+def _integer(value: object, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    """Any integral value (``int``, ``numpy.int64``...) in ``[minimum, maximum]``, as an ``int``."""
+    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+    wanted = f"{name} must be an integer {allowed}, got {value!r}"
     if isinstance(value, bool):
         raise ConfigError(wanted)
     try:
         number = operator.index(value)
     except TypeError:
         raise ConfigError(wanted) from None
-    if number < minimum:
+    if number < minimum or (maximum is not None and number > maximum):
         raise ConfigError(wanted)
     return number
 

@@ -19,9 +19,8 @@ from mlsnn_edu.models import build_model
 from mlsnn_edu.training.checkpoint import (
     CheckpointError,
     architecture_of,
-    check_architecture,
-    check_finite_weights,
     load_checkpoint,
+    load_model_weights,
 )
 from mlsnn_edu.training.config import TrainConfig
 
@@ -74,7 +73,7 @@ def load_trained(
         model = build_network(config)
     except ValueError as error:
         raise CheckpointError(f"{path} holds a config that cannot be used: {error}") from None
-    _load_weights(model, payload, path, config.model)
+    load_model_weights(model, payload, path, config.model)
     return model.to(device).eval(), config
 
 
@@ -86,22 +85,8 @@ def load_weights(model: nn.Module, path: str | Path) -> nn.Module:
     name and shape, and are refused here. Non-finite weights are refused too.
     """
     path = Path(path)
-    _load_weights(model, load_checkpoint(path), path, type(model).__name__)
+    load_model_weights(model, load_checkpoint(path), path, type(model).__name__)
     return model
-
-
-def _load_weights(model: nn.Module, payload: dict, path: Path, label: str) -> None:
-    check_architecture(payload, model, path)
-    check_finite_weights(payload["model"], path)
-    try:
-        model.load_state_dict(payload["model"])
-    except (RuntimeError, TypeError, AttributeError, ValueError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise CheckpointError(
-            f"{path}: the saved weights do not fit {label}: {first_line}"
-        ) from None
 
 
 def non_finite_tensors(model: nn.Module) -> list[str]:

@@ -26,6 +26,7 @@ import os
 import torch
 from torch import nn
 
+from mlsnn_edu.checks import first_line
 from mlsnn_edu.data import DATASET_SHAPES, EVENT_DATASETS
 from mlsnn_edu.models import build_model
 from mlsnn_edu.training.config import ConfigError, TrainConfig
@@ -77,7 +78,7 @@ def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
             model.eval()(torch.empty(1, in_channels, side, side, device="meta"))
     except RuntimeError as error:
         raise ConfigError(
-            f"resolution={side} is too small for {config.model} ({_first_line(error)}); "
+            f"resolution={side} is too small for {config.model} ({first_line(error, 120)}); "
             f"use resolution={smallest_side(config)} or more"
         ) from None
     finally:
@@ -88,10 +89,6 @@ def training_memory_bytes(config: TrainConfig, batch_per_process: int) -> int:
         + COPIES_PER_ACTIVATION * activations * batch_per_process * config.timesteps
     )
     return BYTES_PER_VALUE * values
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:120]
 
 
 def smallest_side(config: TrainConfig, largest: int = 256) -> int:

@@ -32,11 +32,16 @@ class RunLock:
     def __init__(self, folder: str | Path) -> None:
         self.path = Path(folder) / LOCK_NAME
         self._handle = None
+        self._created: list[Path] = []  # the folders acquire() made, deepest first
 
     def acquire(self, announce: bool = True) -> RunLock:
         """Take the lock (or raise naming its holder); ``announce=False`` leaves the file as it
         is until :meth:`announce`, so a run refused just after taking it changes nothing."""
+        missing = [self.path.parent.absolute()]
+        while not missing[-1].exists():
+            missing.append(missing[-1].parent)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._created = missing[:-1]
         handle = self._open()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -90,10 +95,22 @@ class RunLock:
         return os.fdopen(descriptor, "r+", encoding="utf-8")
 
     def release(self) -> None:
-        if self._handle is not None:
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        """Unlock. A run that wrote nothing (it failed in its first epoch) leaves no trace:
+        the lock file goes, and so do the folders :meth:`acquire` created."""
+        if self._handle is None:
+            return
+        wrote_nothing = [entry.name for entry in self.path.parent.iterdir()] == [LOCK_NAME]
+        if wrote_nothing:
+            self.path.unlink()  # before unlocking: no other run can hold this file yet
+        fcntl.flock(self._handle, fcntl.LOCK_UN)
+        self._handle.close()
+        self._handle = None
+        if wrote_nothing:
+            for folder in self._created:
+                try:
+                    folder.rmdir()
+                except OSError:  # something else has been written there meanwhile
+                    break
 
     def __enter__(self) -> RunLock:
         return self.acquire()

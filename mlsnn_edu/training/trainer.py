@@ -36,6 +36,7 @@ from torch.utils.data import DataLoader, Subset
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
+from mlsnn_edu.checks import first_line
 from mlsnn_edu.data import DATASET_SHAPES, build_datasets
 from mlsnn_edu.energy import measure_activity
 from mlsnn_edu.files import check_output_dir
@@ -44,11 +45,10 @@ from mlsnn_edu.settings import resolve_device, seed_everything
 from mlsnn_edu.training.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
-    check_architecture,
-    check_finite_weights,
     check_resumable,
     check_same_identity,
     load_checkpoint,
+    load_model_weights,
     rng_state,
     save_checkpoint,
     set_rng_state,
@@ -168,7 +168,11 @@ class Trainer:
     def load(self, path: str | Path) -> None:
         """Continue from the checkpoint at ``path`` (model, optimizer, schedule, epoch, RNG)."""
         path = Path(path)
-        payload = load_checkpoint(path)
+        payload = load_checkpoint(
+            path,
+            advice="To train this run from scratch instead, delete it, or give another out_dir "
+            "(or resume=false, which overwrites it)",
+        )
         saved = payload["config"]
         check_same_identity(saved, self.config.to_dict(), path)
         check_resumable(payload, path)
@@ -178,15 +182,13 @@ class Trainer:
                 f"trained {payload['epoch']} epochs, which cannot be undone. Give epochs >= "
                 f"{payload['epoch']}, or start a new run (another out_dir, or resume=false)"
             )
-        check_architecture(payload, self.model, path)
-        check_finite_weights(payload["model"], path)
+        load_model_weights(self.model, payload, path, type(self.model).__name__)
         try:
-            self.model.load_state_dict(payload["model"])
             self.optimizer.load_state_dict(payload["optimizer"])
             self.scheduler.load_state_dict(payload["scheduler"])
         except (RuntimeError, ValueError, KeyError, TypeError) as error:
             raise CheckpointError(
-                f"{path} does not fit this model and optimizer: {error}"
+                f"{path} does not fit this optimizer and schedule: {first_line(error)}"
             ) from None
         self.epoch = int(payload["epoch"])
         self.history = list(payload["history"])
@@ -335,14 +337,15 @@ class Trainer:
                 ) from None
 
     def _non_finite_advice(self, label: str, error: Exception) -> str:
-        if self.epoch > 0:
-            kept = f"the last good checkpoint (epoch {self.epoch}) stays in {self.checkpoint_path}"
-        else:
-            kept = "no checkpoint was written"
+        config, again = self.config, "resuming with smaller values applies them"
+        kept = f"the last good checkpoint (epoch {self.epoch}) stays in {self.checkpoint_path}"
+        if self.epoch == 0:
+            kept, again = "no checkpoint was written", "then run again"
         return (
             f"{label}: {error}; training stopped and this epoch was not saved: {kept}. "
-            f"Lower the learning rate (lr={self.config.lr:g} now; resuming with a smaller "
-            "lr=... applies it), or check the input normalisation."
+            f"Lower the learning rate or the weight decay (lr={config.lr:g}, "
+            f"weight_decay={config.weight_decay:g} now; {again}), or check the input "
+            "normalisation."
         )
 
     def _evaluate(self) -> tuple[EpochStats, SpikeMonitor | None]:
