@@ -313,6 +313,8 @@ print(f"more than one event, {above_four}% more than four")
 SETTINGS = ((1, 4), (4, 1))  # (T, N): one frame, multi-level; four frames, binary
 results = {}
 for timesteps, levels in SETTINGS:
+    # a scratch folder per run, deleted when the next one replaces it
+    scratch = tempfile.TemporaryDirectory(prefix=f"chapter07-t{timesteps}n{levels}-")
     config = TrainConfig(
         model="sparse_resnet18",
         dataset=DATASET,
@@ -325,7 +327,7 @@ for timesteps, levels in SETTINGS:
         optimizer="adam",
         lr=LR,
         weight_decay=0.0,
-        out_dir=tempfile.mkdtemp(prefix=f"chapter07-t{timesteps}n{levels}-"),
+        out_dir=scratch.name,
         resume=False,
         download=FULL,
         progress=False,
