@@ -322,7 +322,8 @@ print(f"total {total.events:7.0f} events, {total.mass:7.0f} mass per sample")
 # YAML file (`mlsnn-edu train --config configs/cifar10_sparse_resnet18_t1n4.yaml`).
 
 # %%
-scratch = tempfile.TemporaryDirectory(prefix="chapter05-")  # deleted when the kernel stops
+# a scratch folder, deleted when the kernel stops
+scratch = tempfile.TemporaryDirectory(prefix="chapter05-")
 out_dir = scratch.name
 config = TrainConfig(
     model="sparse_resnet18",
