@@ -82,10 +82,11 @@ def passes_gate(run: RunRecord, group: Iterable[RunRecord], chance: float = 10.0
 
 REPRODUCED = "reproduced"
 SMALLER = "reproduced in direction, smaller"
+SMALLER_IF_ANY = "smaller than the paper's, if any"
 INCONCLUSIVE = "inconclusive"
 NOT_REPRODUCED = "not reproduced"
 NOT_TESTABLE = "not testable here"
-VERDICTS = (REPRODUCED, SMALLER, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE)
+VERDICTS = (REPRODUCED, SMALLER, SMALLER_IF_ANY, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE)
 
 
 def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
@@ -95,7 +96,9 @@ def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
     difference); ``paper`` is the paper's effect at its smallest (0.75 for
     "at least 25 % fewer"). With the interval [low, high]:
 
-    * it contains ``no_effect``: **inconclusive**;
+    * it contains ``no_effect`` and stops short of ``paper``: **smaller than the paper's,
+      if any** (no effect is possible, the paper's size is not);
+    * it contains both ``no_effect`` and ``paper``: **inconclusive**;
     * it lies wholly on the other side of ``no_effect`` from ``paper``: **not reproduced**;
     * it lies on the paper's side and reaches ``paper`` (or beyond): **reproduced**;
     * it lies on the paper's side without reaching ``paper``: **reproduced in direction, smaller**.
@@ -106,9 +109,10 @@ def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
         raise ValueError("the paper's effect must differ from no_effect")
     if interval is None:
         return NOT_TESTABLE
-    if no_effect in interval:
-        return INCONCLUSIVE
     paper_side_is_below = paper < no_effect
+    if no_effect in interval:
+        short_of_paper = interval.low > paper if paper_side_is_below else interval.high < paper
+        return SMALLER_IF_ANY if short_of_paper else INCONCLUSIVE
     if (interval.high < no_effect) != paper_side_is_below:
         return NOT_REPRODUCED
     reaches = interval.low <= paper if paper_side_is_below else interval.high >= paper
