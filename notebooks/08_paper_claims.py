@@ -16,8 +16,8 @@
 #    size, how sure the measurement is, and which cannot be tested without
 #    CIFAR;
 # 2. apply the verdict rule yourself to an interval, and say why an effect
-#    inside the seed-to-seed spread is not "reproduced", and when such an
-#    interval still rules out the paper's size;
+#    inside the seed-to-seed spread is "inconclusive", not "reproduced", and
+#    when such an interval still excludes the paper's size;
 # 3. explain, from the share of SEW's residual-sum mass above N, why the
 #    barrier's effect on the digits is small.
 
@@ -96,11 +96,10 @@ glue("ch8_vgg_epochs", epochs_by_recipe["paper-sgd-vgg"], display=False)
 #   difference) and reaches the paper's size;
 # * **reproduced in direction, smaller**: it excludes "no effect" on the
 #   paper's side, but does not reach the paper's size;
-# * **smaller than the paper's, if any**: the interval contains "no effect"
-#   but stops short of the paper's size: there may be no effect at all, and
-#   there is none as large as the paper's;
-# * **inconclusive**: the interval contains both "no effect" and the paper's
-#   size;
+# * **inconclusive**: the interval contains "no effect"; and when it also
+#   stops short of the paper's size, **inconclusive, paper's size excluded**:
+#   at 95 % confidence the runs are compatible with no effect and not with an
+#   effect as large as the paper's;
 # * **not reproduced**: it excludes "no effect" on the other side;
 # * **not testable here**: fewer than two pairs passed the accuracy gate, or
 #   the claim needs CIFAR.
@@ -117,7 +116,8 @@ glue("ch8_vgg_epochs", epochs_by_recipe["paper-sgd-vgg"], display=False)
 # learn says nothing about the method.
 #
 # The rule can fail. A 3 % effect inside a wide spread is no evidence either
-# way; the same mean over seeds that agree closely rules out the paper's 25 %:
+# way; the same mean over seeds that agree closely still does not show an
+# effect, but it excludes the paper's 25 %:
 
 # %%
 # NBVAL_CHECK_OUTPUT
@@ -301,9 +301,8 @@ glue(
 # ## Summary
 #
 # * A verdict here is an interval over seeds judged by one rule that can fail:
-#   an effect inside the seed-to-seed spread is never "reproduced"; it is
-#   "inconclusive", or "smaller than the paper's, if any" when the interval
-#   still excludes the paper's size.
+#   an effect inside the seed-to-seed spread is inconclusive, and the
+#   verdict says when the interval still excludes the paper's size.
 # * Every compared network was trained with the paper's recipe for a fixed
 #   schedule (15 epochs, VGG16 30) and counts only if it converged and passed
 #   an accuracy gate.

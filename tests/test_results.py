@@ -35,7 +35,9 @@ def interval(low: float, high: float) -> V.Interval:
         (0.50, 0.70, V.REPRODUCED),  # wholly beyond the paper's 25 %
         (0.70, 0.90, V.REPRODUCED),  # reaches 0.75
         (0.80, 0.95, V.SMALLER),  # fewer spikes, but not 25 % fewer
-        (0.87, 1.07, V.SMALLER_IF_ANY),  # no effect possible, 25 % fewer ruled out
+        (0.87, 1.07, V.SIZE_EXCLUDED),  # no effect possible, 25 % fewer excluded
+        (0.99, 1.60, V.SIZE_EXCLUDED),  # mostly more spikes: the paper's size excluded too
+        (0.75, 1.07, V.INCONCLUSIVE),  # reaches the paper's size exactly
         (0.70, 1.07, V.INCONCLUSIVE),  # both possible: a 3 % effect in a 37-point spread
         (1.02, 1.10, V.NOT_REPRODUCED),  # more spikes with barriers
     ],
@@ -64,9 +66,9 @@ def test_a_3_percent_effect_is_inconclusive_or_rules_out_the_paper_by_its_spread
     wide = [0.72, 0.85, 0.97, 1.09, 1.22]  # mean 0.97, s = 0.197: [0.73, 1.21]
     assert V.judge(V.mean_interval(wide), no_effect=1.0, paper=0.75) == V.INCONCLUSIVE
     narrow = [0.92, 0.95, 0.97, 0.99, 1.02]  # mean 0.97, s = 0.038: [0.92, 1.02]
-    assert V.judge(V.mean_interval(narrow), no_effect=1.0, paper=0.75) == V.SMALLER_IF_ANY
-    # an increase claim: no effect possible, twice as much ruled out
-    assert V.judge(interval(0.9, 1.6), no_effect=1.0, paper=2.0) == V.SMALLER_IF_ANY
+    assert V.judge(V.mean_interval(narrow), no_effect=1.0, paper=0.75) == V.SIZE_EXCLUDED
+    # an increase claim: no effect possible, twice as much excluded
+    assert V.judge(interval(0.9, 1.6), no_effect=1.0, paper=2.0) == V.SIZE_EXCLUDED
 
 
 def test_the_t_interval_by_hand() -> None:

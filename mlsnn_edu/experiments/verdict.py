@@ -82,11 +82,11 @@ def passes_gate(run: RunRecord, group: Iterable[RunRecord], chance: float = 10.0
 
 REPRODUCED = "reproduced"
 SMALLER = "reproduced in direction, smaller"
-SMALLER_IF_ANY = "smaller than the paper's, if any"
+SIZE_EXCLUDED = "inconclusive, paper's size excluded"
 INCONCLUSIVE = "inconclusive"
 NOT_REPRODUCED = "not reproduced"
 NOT_TESTABLE = "not testable here"
-VERDICTS = (REPRODUCED, SMALLER, SMALLER_IF_ANY, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE)
+VERDICTS = (REPRODUCED, SMALLER, SIZE_EXCLUDED, INCONCLUSIVE, NOT_REPRODUCED, NOT_TESTABLE)
 
 
 def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
@@ -96,9 +96,10 @@ def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
     difference); ``paper`` is the paper's effect at its smallest (0.75 for
     "at least 25 % fewer"). With the interval [low, high]:
 
-    * it contains ``no_effect`` and stops short of ``paper``: **smaller than the paper's,
-      if any** (no effect is possible, the paper's size is not);
     * it contains both ``no_effect`` and ``paper``: **inconclusive**;
+    * it contains ``no_effect`` but stops short of ``paper``: **inconclusive, paper's size
+      excluded** (at 95 % confidence, no effect is compatible with the runs and the
+      paper's size is not; the interval may even lie mostly on the other side);
     * it lies wholly on the other side of ``no_effect`` from ``paper``: **not reproduced**;
     * it lies on the paper's side and reaches ``paper`` (or beyond): **reproduced**;
     * it lies on the paper's side without reaching ``paper``: **reproduced in direction, smaller**.
@@ -112,7 +113,7 @@ def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
     paper_side_is_below = paper < no_effect
     if no_effect in interval:
         short_of_paper = interval.low > paper if paper_side_is_below else interval.high < paper
-        return SMALLER_IF_ANY if short_of_paper else INCONCLUSIVE
+        return SIZE_EXCLUDED if short_of_paper else INCONCLUSIVE
     if (interval.high < no_effect) != paper_side_is_below:
         return NOT_REPRODUCED
     reaches = interval.low <= paper if paper_side_is_below else interval.high >= paper
