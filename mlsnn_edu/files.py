@@ -147,10 +147,12 @@ def refuse_links(path: str | Path, name: str, *, below: str | Path | None = None
 def removed_on_failure(folder: str | Path) -> Iterator[Path]:
     """Run the ``with`` block; if it raises, remove what it added in ``folder``, then re-raise.
 
-    A ``folder`` that did not exist goes, with every parent the block created; in
-    one that did, only the entries that were not there before go (links are
-    removed, never followed). A failed download leaves no empty folders and no
-    partial archive behind.
+    A ``folder`` that did not exist goes, and then each parent the block created
+    while it is empty; in one that did exist, only the entries that were not there
+    before go (links are removed, never followed; an entry that existed is left
+    alone, whatever was written inside it). Ctrl+C is not a failure here: an
+    interrupted download keeps its partial archive, which the next download
+    checks and replaces.
     """
     folder = Path(folder).expanduser().absolute()
     missing = [folder]
@@ -159,9 +161,14 @@ def removed_on_failure(folder: str | Path) -> Iterator[Path]:
     before = set(os.listdir(folder)) if folder.is_dir() else None
     try:
         yield folder
-    except BaseException:
+    except Exception:
         if before is None and len(missing) > 1:
-            shutil.rmtree(missing[-2], ignore_errors=True)  # the outermost folder it made
+            shutil.rmtree(folder, ignore_errors=True)
+            for parent in missing[1:-1]:  # deepest first, up to the folder that existed
+                try:
+                    parent.rmdir()
+                except OSError:  # something else was written there meanwhile
+                    break
         elif before is not None and folder.is_dir():
             for name in set(os.listdir(folder)) - before:
                 entry = folder / name

@@ -32,15 +32,14 @@ from mlsnn_edu.checks import check_levels, check_theta, check_timesteps
 
 def _as_values(x: object) -> torch.Tensor:
     """``x`` as a floating-point tensor: a tensor, a number, or a list or NumPy array of them."""
-    if isinstance(x, torch.Tensor):
-        return x if x.is_floating_point() else x.to(torch.get_default_dtype())
     try:
-        return torch.as_tensor(x, dtype=torch.get_default_dtype())
+        values = torch.as_tensor(x)  # a float64 array stays float64, as a float64 tensor does
     except (TypeError, ValueError, RuntimeError):
         raise TypeError(
             f"x must be a tensor, a number, or a list or NumPy array of numbers, "
             f"got {type(x).__name__} {x!r:.40}"
         ) from None
+    return values if values.is_floating_point() else values.to(torch.get_default_dtype())
 
 
 def num_levels(timesteps: int, levels: int) -> int:

@@ -74,6 +74,7 @@ cases are listed where their section begins, near the end of this file.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
 import math
@@ -1255,6 +1256,52 @@ def test_r3_3_a_run_that_fails_in_its_first_epoch_leaves_no_folder(tmp_path: Pat
 )
 def test_r3_4_reproduce_refuses_options_its_mode_would_ignore(arguments, words) -> None:
     assert_refused(run_in_process("reproduce", *arguments), words)
+
+
+def test_r3_3_a_lock_that_guarded_nothing_is_taken_back(tmp_path: Path) -> None:
+    from mlsnn_edu.training.run_lock import LOCK_NAME, RunLock
+
+    nested = tmp_path / "new" / "run"
+    RunLock(nested).acquire().release()
+    assert not (tmp_path / "new").exists()  # the folders it made, gone
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    RunLock(empty).acquire().release()
+    assert empty.is_dir() and not list(empty.iterdir())  # the folder it found, kept
+    used = tmp_path / "used"
+    lock = RunLock(used).acquire()
+    (used / "metrics.csv").write_text("epoch\n1\n")
+    lock.release()
+    assert sorted(p.name for p in used.iterdir()) == [LOCK_NAME, "metrics.csv"]
+
+
+def test_r3_3_a_lock_file_removed_under_a_waiting_run_is_not_trusted(tmp_path: Path) -> None:
+    from mlsnn_edu.training.run_lock import RunLock
+
+    first = RunLock(tmp_path / "run").acquire()
+    late = RunLock(tmp_path / "run")
+    opened_early = late._open()  # a second run opened the file before the first let go
+    first.release()  # wrote nothing: the file and the folder go
+    fcntl.flock(opened_early, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a lock on a removed file
+    assert not late._still_linked(opened_early)
+    opened_early.close()
+    late.acquire()  # so acquire() starts again, on a new file
+    assert late._still_linked(late._handle)
+    late.release()
+
+
+def test_r3_6_a_failed_step_in_a_new_folder_removes_the_folders_it_made(tmp_path: Path) -> None:
+    from mlsnn_edu.files import removed_on_failure
+
+    with pytest.raises(OSError), removed_on_failure(tmp_path / "a" / "b" / "data") as folder:
+        folder.mkdir(parents=True)
+        (folder / "cifar-10-python.tar.gz").write_bytes(b"half")
+        raise OSError("connection reset")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(KeyboardInterrupt), removed_on_failure(tmp_path) as folder:
+        (folder / "partial.tar.gz").write_bytes(b"half")
+        raise KeyboardInterrupt  # Ctrl+C is not a failure: the next download checks it
+    assert (tmp_path / "partial.tar.gz").exists()
 
 
 def test_r3_4_through_the_entry_point(tmp_path: Path) -> None:

@@ -92,9 +92,13 @@ def cifar_datasets(
 ) -> tuple[Dataset, Dataset]:
     """``(train, test)`` torchvision datasets of ``name`` (cifar10 or cifar100) under ``root``."""
     check_choice(name, CIFAR_NAMES, "dataset")
-    root = check_data_root(root, download=download)
+    root = check_data_root(root)
     cls = getattr(torchvision_cifar(), _TORCHVISION_CLASS[name])
     if download:
+        try:
+            check_cifar_present(name, root)
+        except DatasetError:  # to be fetched: root must take it (a read-only store need not)
+            check_data_root(root, writable=True)
         try:
             with removed_on_failure(root):  # no empty folder, no partial archive left
                 cls(str(root), train=True, download=True)

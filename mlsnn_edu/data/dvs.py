@@ -325,9 +325,13 @@ def cifar10_dvs_datasets(
     root: str | Path = "data", *, timesteps: int = 1, resolution: int = 64, download: bool = False
 ) -> tuple[Subset, Subset]:
     """CIFAR10-DVS through tonic: frames ``[T, 2, resolution, resolution]`` and labels."""
-    root = check_data_root(root, download=download)
-    if not download:
+    root = check_data_root(root)
+    try:
         check_cifar10_dvs_present(root)
+    except DatasetError:
+        if not download:
+            raise
+        check_data_root(root, writable=True)  # to be fetched: root must take it
     import tonic.datasets
 
     transform = EventFrames(CIFAR10_DVS_SENSOR, timesteps, resolution)

@@ -12,8 +12,9 @@ class DatasetError(FileNotFoundError):
     """A dataset's files are missing, truncated or cannot be downloaded; the message says what to do."""
 
 
-def check_data_root(root: str | Path, *, download: bool) -> Path:
-    """``root`` must be a folder (or, to download into, a place a folder can be written).
+def check_data_root(root: str | Path, *, writable: bool = False) -> Path:
+    """``root`` must be a folder, or not exist yet; with ``writable``, a place a download
+    can write into.
 
     Checked before looking for files or asking the network, so a file given as
     ``data_root`` or a read-only place is named as such, not reported as a
@@ -25,7 +26,7 @@ def check_data_root(root: str | Path, *, download: bool) -> Path:
             f"data_root {folder} is a file, not a folder: give the folder that holds the "
             "datasets (or, with --download, the one to fetch them into)"
         )
-    if download:
+    if writable:
         try:
             check_output_dir(folder, "data_root")
         except ValueError as error:

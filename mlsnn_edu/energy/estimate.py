@@ -233,6 +233,8 @@ def _shape_pass(model: nn.Module, input_shape: Sequence[int] | None) -> SpikeMon
     try:
         return record_activity(model, torch.zeros(1, *shape, device=device))
     except RuntimeError as error:  # a channel count or a size the network cannot take
+        if "out of memory" in str(error):
+            raise
         raise ValueError(
             f"input_shape {shape} does not fit this network: {first_line(error)}"
         ) from None

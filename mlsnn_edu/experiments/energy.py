@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from mlsnn_edu.checks import first_line
 from mlsnn_edu.data import EVENT_DATASETS, build_datasets
 from mlsnn_edu.energy import EnergyReport, estimate_energy, measure_activity
 from mlsnn_edu.models import build_model
@@ -179,9 +180,13 @@ def build(network: ComparedNetwork, num_classes: int, in_channels: int, seed: in
     )
     if network.state is not None:
         mismatch = weights_mismatch(model, network.state)
+        if not mismatch:
+            try:
+                model.load_state_dict(network.state)
+            except (RuntimeError, TypeError, ValueError) as error:
+                mismatch = first_line(error)
         if mismatch:
             raise CheckpointError(f"{network.label}: the saved weights do not fit: {mismatch}")
-        model.load_state_dict(network.state)
     return model
 
 

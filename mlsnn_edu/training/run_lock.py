@@ -19,6 +19,8 @@ from pathlib import Path
 from mlsnn_edu.training.checkpoint import CheckpointError
 
 LOCK_NAME = ".run.lock"
+#: How often acquire() tries again when the lock file is removed under it.
+LOCK_ATTEMPTS = 5
 
 
 class RunLock:
@@ -40,19 +42,27 @@ class RunLock:
         missing = [self.path.parent.absolute()]
         while not missing[-1].exists():
             missing.append(missing[-1].parent)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._created = missing[:-1]
-        handle = self._open()
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise CheckpointError(
-                f"{self.path.parent} is in use by another training run ({holder}); wait for "
-                "it to finish, or give this run another out_dir"
-            ) from None
+        for _ in range(LOCK_ATTEMPTS):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = self._open()
+            if handle is None:
+                continue
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise CheckpointError(
+                    f"{self.path.parent} is in use by another training run ({holder}); wait "
+                    "for it to finish, or give this run another out_dir"
+                ) from None
+            if self._still_linked(handle):
+                break
+            handle.close()  # a run that wrote nothing removed this file meanwhile: again
+        else:
+            raise CheckpointError(f"{self.path} kept disappearing; is another run cleaning up?")
         self._handle = handle
         if announce:
             self.announce()
@@ -66,14 +76,26 @@ class RunLock:
         self._handle.write(json.dumps(holder))
         self._handle.flush()
 
+    def _still_linked(self, handle) -> bool:
+        """Whether the locked file is still the one at :attr:`path` (see :meth:`release`)."""
+        try:
+            on_disk = os.stat(self.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(handle.fileno())
+        return (on_disk.st_dev, on_disk.st_ino) == (held.st_dev, held.st_ino)
+
     def _open(self):
         """Open the lock file without following a link, and only if it is a file of its own.
 
         A link (or a hard link to a file elsewhere) would make the run overwrite
-        whatever it points to with the holder's name.
+        whatever it points to with the holder's name. ``None`` when the file or its
+        folder was removed meanwhile (by a run that wrote nothing): try again.
         """
         try:
             descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except FileNotFoundError:  # the folder went between mkdir and open: acquire retries
+            return None
         except OSError as error:
             if self.path.is_symlink():
                 raise CheckpointError(
@@ -85,6 +107,9 @@ class RunLock:
                 "remove it, or give this run another out_dir"
             ) from None
         status = os.fstat(descriptor)
+        if status.st_nlink == 0:  # removed between open and now: acquire retries
+            os.close(descriptor)
+            return None
         if not stat.S_ISREG(status.st_mode) or status.st_nlink != 1:
             os.close(descriptor)
             what = "not a plain file" if not stat.S_ISREG(status.st_mode) else "a hard link"
@@ -99,9 +124,14 @@ class RunLock:
         the lock file goes, and so do the folders :meth:`acquire` created."""
         if self._handle is None:
             return
-        wrote_nothing = [entry.name for entry in self.path.parent.iterdir()] == [LOCK_NAME]
-        if wrote_nothing:
-            self.path.unlink()  # before unlocking: no other run can hold this file yet
+        try:
+            wrote_nothing = [entry.name for entry in self.path.parent.iterdir()] == [LOCK_NAME]
+            if wrote_nothing:
+                # Before unlocking. A run that opened this file meanwhile gets the lock on
+                # the removed file when it is released, sees that (_still_linked), retries.
+                self.path.unlink()
+        except OSError:  # the folder changed under us: leave it as it is
+            wrote_nothing = False
         fcntl.flock(self._handle, fcntl.LOCK_UN)
         self._handle.close()
         self._handle = None
