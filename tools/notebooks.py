@@ -134,6 +134,9 @@ def execute(source: Path, timeout: int = 900, out: Path | None = None) -> float:
         NotebookClient(
             notebook,
             timeout=timeout,
+            # nbclient waits 60 s for a new kernel; on two cores busy with torch (the unit
+            # tests' workers) one took longer, and the test failed without a fault
+            startup_timeout=300,
             kernel_name="python3",
             resources={"metadata": {"path": str(NOTEBOOKS)}},
         ).execute()
