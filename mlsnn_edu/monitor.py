@@ -114,6 +114,13 @@ class _Counter:
         )
 
 
+def checked_module(model: object) -> nn.Module:
+    """``model`` itself, if it is a ``torch.nn.Module``; a ``TypeError`` naming it otherwise."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    return model
+
+
 class SpikeMonitor:
     """Record spike activity of a network with forward hooks.
 
@@ -134,7 +141,7 @@ class SpikeMonitor:
     """
 
     def __init__(self, model: nn.Module) -> None:
-        self.model = model
+        self.model = checked_module(model)
         self.inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper holds it
         self.timesteps = int(getattr(self.inner, "timesteps", 1))
         levels = getattr(self.inner, "levels", None)  # None: an ANN, whose values have no N
@@ -243,6 +250,7 @@ def record_activity(
     ``None``); ``autocast_dtype`` (e.g. ``torch.bfloat16`` on a GPU) runs in
     mixed precision. Returns the closed monitor.
     """
+    checked_module(model)
     batch_size = check_positive_int(batch_size, "batch_size")
     if samples is not None:
         samples = check_positive_int(samples, "samples")

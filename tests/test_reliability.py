@@ -1403,6 +1403,8 @@ def test_r3_9_quantize_takes_plain_numbers_and_names_what_it_cannot() -> None:
 def test_r3_9_estimate_energy_names_its_bad_arguments() -> None:
     model = build_model("sparse_resnet18", width=2)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module, got str"):
+        record_activity("sparse_resnet18", torch.zeros(1, 3, 32, 32))
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module, got str"):
         estimate_energy("sparse_resnet18", input_shape=(3, 32, 32))
     for shape in ((32, 32), (1, 3, 32, 32), "abc", 5, (3.0, 32, 32)):
         with pytest.raises(ValueError, match="must be three integers"):

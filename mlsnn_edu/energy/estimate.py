@@ -27,7 +27,7 @@ from mlsnn_edu.checks import check_choice, first_line
 from mlsnn_edu.energy.counts import MULTILEVEL_COSTS, Counts
 from mlsnn_edu.energy.layer_walk import LayerWalker
 from mlsnn_edu.energy.presets import EnergyPreset, get_preset
-from mlsnn_edu.monitor import SpikeMonitor, record_activity
+from mlsnn_edu.monitor import SpikeMonitor, checked_module, record_activity
 from mlsnn_edu.neurons import MultiLevelIF
 
 ENERGY_KINDS = ("operations", "addressing", "weights", "potentials", "biases", "io")
@@ -179,8 +179,7 @@ def estimate_energy(
             layer is event-driven too.
         input_shape: ``(C, H, W)`` of one input, only when ``activity`` is ``None``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    checked_module(model)
     preset = get_preset(preset)
     check_choice(multilevel_cost, MULTILEVEL_COSTS, "multilevel_cost")
     neurons = [m for m in model.modules() if isinstance(m, MultiLevelIF)]
