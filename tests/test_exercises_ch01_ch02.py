@@ -110,5 +110,7 @@ def test_levels_for_target_error() -> None:
     # the worst case (about 1/N < 1e-3) or the RMS error ask for hundreds of levels
     worst_case = check_levels_for_target_error(1000)
     assert not worst_case and "mean squared error" in worst_case.message
-    assert not check_levels_for_target_error(19.0)
+    assert check_levels_for_target_error(19.0)  # what solving 1 / (3 N^2) < 1e-3 by hand gives
     assert check_levels_for_target_error(np.int64(19))  # numpy's integers are whole numbers
+    half = check_levels_for_target_error(18.5)
+    assert not half and "whole number" in half.message and "18.5" in half.message

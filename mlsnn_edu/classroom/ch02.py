@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 
 import torch
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_function,
+    as_pair,
+    as_tensor,
+    as_whole_number,
+    failed,
+    passed,
+    reports_wrong_answers,
+)
 from mlsnn_edu.neurons import multilevel_step
 from mlsnn_edu.quantization import num_levels, quantization_error
 
 TARGET_MSE = 1e-3
 
 
+@reports_wrong_answers
 def check_level_count(answer: int) -> CheckResult:
     """Exercise 2.1: how many distinct spike totals a T=3, N=5 neuron can emit."""
     name = "Exercise 2.1 (levels)"
     expected = num_levels(3, 5)
+    answer = as_whole_number(answer, name, "the number of levels, a whole number")
     if answer == expected:
         return passed(name, "N spikes per step over T steps, plus the silent case")
     if answer == expected - 1:
@@ -30,23 +40,23 @@ def check_level_count(answer: int) -> CheckResult:
     return failed(name, "count the possible totals from 0 up to the largest one")
 
 
+@reports_wrong_answers
 def check_multilevel_step(
     step: Callable[[torch.Tensor, torch.Tensor, int, float], tuple[torch.Tensor, torch.Tensor]],
 ) -> CheckResult:
     """Exercise 2.2: ``step(v, current, levels, theta) -> (z, v_next)`` in closed form."""
     name = "Exercise 2.2 (closed-form multi-level step)"
+    step = as_function(step, name, "step(v, current, levels, theta) -> (z, v_next)")
     generator = torch.Generator().manual_seed(22)
     for levels, theta in ((1, 1.0), (4, 1.0), (3, 0.5), (8, 2.0)):
         v = torch.randn(300, generator=generator) * theta
         current = torch.randn(300, generator=generator) * levels * theta  # negatives and saturation
         expected_z, expected_v = multilevel_step(v, current, levels=levels, theta=theta)
-        z, v_next = step(v.clone(), current.clone(), levels, theta)
-        z, v_next = (
-            torch.as_tensor(z, dtype=torch.float32),
-            torch.as_tensor(v_next, dtype=torch.float32),
+        z, v_next = as_pair(step(v.clone(), current.clone(), levels, theta), name, "(z, v_next)")
+        z = as_tensor(
+            z, name, "z (one spike value per neuron, shaped as v)", v.shape, torch.float32
         )
-        if z.shape != expected_z.shape:
-            return failed(name, "return one spike value per neuron, with the same shape as v")
+        v_next = as_tensor(v_next, name, "v_next (shaped as v)", v.shape, torch.float32)
         if not torch.equal(z, expected_z):
             if (z < 0).any():
                 return failed(name, "a negative potential emits no spike: clamp from below at 0")
@@ -69,13 +79,12 @@ def smallest_levels_for(target_mse: float, max_levels: int = 64) -> int:
     raise ValueError(f"target_mse={target_mse} needs more than max_levels={max_levels} levels")
 
 
+@reports_wrong_answers
 def check_levels_for_target_error(answer: int) -> CheckResult:
     """Exercise 2.3: the smallest N (T=1, theta=1/N, inputs uniform on [0, 1]) with MSE < 1e-3."""
     name = "Exercise 2.3 (choose N for a target error)"
     expected = smallest_levels_for(TARGET_MSE)
-    if isinstance(answer, bool) or not isinstance(answer, numbers.Integral):
-        return failed(name, "give N as a whole number of levels")
-    answer = int(answer)
+    answer = as_whole_number(answer, name, "N, a whole number of levels")
     if answer == expected:
         return passed(name, "the error falls like the square of the step 1/N")
     if answer > 2 * expected:

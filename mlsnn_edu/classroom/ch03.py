@@ -6,7 +6,15 @@ from collections.abc import Callable
 
 import torch
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_function,
+    as_number,
+    as_pair,
+    failed,
+    passed,
+    reports_wrong_answers,
+)
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.models import build_model
 from mlsnn_edu.models.layers import ReLU, mean_over_time
@@ -25,12 +33,15 @@ def sew_sum_bound(block: int, levels: int) -> int:
     return (block + 2) * levels
 
 
+@reports_wrong_answers
 def check_sew_bound(sew_bound: Callable[[int, int], int]) -> CheckResult:
     """Exercise 3.1: ``sew_bound(block, levels)``, the largest value of a SEW sum."""
     name = "Exercise 3.1 (SEW bound)"
+    sew_bound = as_function(sew_bound, name, "sew_bound(block, levels) -> the largest value")
     for block in range(6):
         for levels in (1, 2, 4, 8):
-            answer, expected = sew_bound(block, levels), sew_sum_bound(block, levels)
+            answer = as_number(sew_bound(block, levels), name, "one number per (block, levels)")
+            expected = sew_sum_bound(block, levels)
             if answer == expected:
                 continue
             if answer == (block + 1) * levels:
@@ -63,25 +74,31 @@ def monitored_events_and_mass(z: torch.Tensor, timesteps: int) -> tuple[float, f
     return activity.events, activity.mass
 
 
+@reports_wrong_answers
 def check_events_and_mass(
     events_and_mass: Callable[[torch.Tensor, int], tuple[float, float]],
 ) -> CheckResult:
     """Exercise 3.2: per-sample events and mass of a time-folded spike tensor."""
     name = "Exercise 3.2 (events and mass)"
+    events_and_mass = as_function(
+        events_and_mass, name, "events_and_mass(z, timesteps) -> (events, mass)"
+    )
     generator = torch.Generator().manual_seed(32)
     for timesteps, batch, levels in ((1, 5, 4), (3, 4, 1), (2, 7, 3)):
         currents = torch.randn(timesteps * batch, 6, 5, 5, generator=generator) * levels
         z = torch.clamp(torch.floor(currents), 0, levels)
         expected = monitored_events_and_mass(z, timesteps)
-        events, mass = events_and_mass(z.clone(), timesteps)
-        if abs(float(events) - expected[0]) > 1e-6 * expected[0]:
-            if abs(float(events) - expected[1]) < 1e-6 * expected[1]:
+        events, mass = as_pair(events_and_mass(z.clone(), timesteps), name, "(events, mass)")
+        events = as_number(events, name, "events as one number (the mean per sample)")
+        mass = as_number(mass, name, "mass as one number (the mean per sample)")
+        if abs(events - expected[0]) > 1e-6 * expected[0]:
+            if abs(events - expected[1]) < 1e-6 * expected[1]:
                 return failed(name, "events count non-zero values, whatever their size")
-            if abs(float(events) * timesteps - expected[0]) < 1e-6 * expected[0]:
+            if abs(events * timesteps - expected[0]) < 1e-6 * expected[0]:
                 return failed(name, "sum over the timesteps: divide by the number of samples only")
             return failed(name, "events: the number of non-zero values, per sample")
-        if abs(float(mass) - expected[1]) > 1e-6 * expected[1]:
-            if abs(float(mass) * timesteps - expected[1]) < 1e-6 * expected[1]:
+        if abs(mass - expected[1]) > 1e-6 * expected[1]:
+            if abs(mass * timesteps - expected[1]) < 1e-6 * expected[1]:
                 return failed(name, "sum over the timesteps: divide by the number of samples only")
             return failed(name, "mass: the sum of the values, per sample")
     return passed(name)
@@ -97,12 +114,14 @@ def sew_mass_above_n() -> float:
     return float((values - 4).clamp(min=0).sum() / values.sum())
 
 
+@reports_wrong_answers
 def check_mass_above_n(answer: float) -> CheckResult:
     """Exercise 3.3: share of SEW's sum1 spike mass above N on the probe batch."""
     name = "Exercise 3.3 (mass above N)"
-    expected = sew_mass_above_n()
-    if not isinstance(answer, (int, float)) or not 0.0 <= float(answer) <= 1.0:
+    answer = as_number(answer, name, "a fraction between 0 and 1")
+    if not 0.0 <= answer <= 1.0:
         return failed(name, "give a fraction between 0 and 1")
+    expected = sew_mass_above_n()
     if abs(float(answer) - expected) <= MASS_TOLERANCE * expected:
         return passed(name, "that is the part of sum1's mass a barrier would clip away")
     if float(answer) == 0.0:

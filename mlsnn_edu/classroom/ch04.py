@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import torch
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_number,
+    as_whole_number,
+    failed,
+    passed,
+    received,
+    reports_wrong_answers,
+)
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.models import build_model
 from mlsnn_edu.monitor import residual_sums
@@ -23,14 +31,14 @@ def surrogate_passing_sums(levels: int = 4, alpha: float = 5.0, at_least: float 
     return {int(s) for s, g in zip(values, factors) if g >= at_least}
 
 
+@reports_wrong_answers
 def check_surrogate_passes(answer) -> CheckResult:
     """Exercise 4.1: the integer sums where the surrogate passes at least half the gradient."""
     name = "Exercise 4.1 (where the surrogate passes)"
     expected = surrogate_passing_sums()
-    try:
-        answer = {int(s) for s in answer}
-    except (TypeError, ValueError):
-        return failed(name, "give a set of integers, e.g. {0, 5}")
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
+        return failed(name, f"give a set of integers, e.g. {{0, 5}}; got {received(answer)}")
+    answer = {as_whole_number(s, name, "a set of whole numbers, e.g. {0, 5}") for s in answer}
     if answer == expected:
         return passed(name, "only the sums sitting on a threshold, 1 to N")
     if 0 in answer:
@@ -47,6 +55,12 @@ def check_masked_straight_through(function: type[torch.autograd.Function]) -> Ch
     (``MultiLevelIF(surrogate="ste", ste_mask=True)``).
     """
     name = "Exercise 4.2 (masked straight-through spike)"
+    if not (isinstance(function, type) and issubclass(function, torch.autograd.Function)):
+        return failed(
+            name,
+            "pass the class itself, a subclass of torch.autograd.Function with forward and "
+            f"backward; got {received(function)}",
+        )
     generator = torch.Generator().manual_seed(42)
     for levels, theta in ((1, 1.0), (4, 1.0), (3, 0.5)):
         random = torch.randn(200, generator=generator) * 3 * levels * theta
@@ -138,12 +152,11 @@ def plausible_mistakes() -> dict[str, float]:
     return mistakes
 
 
+@reports_wrong_answers
 def check_active_barrier_factor(answer: float) -> CheckResult:
     """Exercise 4.3: mean surrogate factor over the non-zero sums entering the barrier at sum1."""
     name = "Exercise 4.3 (amplify or attenuate)"
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return failed(name, "give one number: the mean of the surrogate factors")
-    answer = float(answer)
+    answer = as_number(answer, name, "one number: the mean of the surrogate factors")
     expected = active_barrier_factor()
     if abs(answer - expected) <= FACTOR_TOLERANCE * expected:
         return passed(name, "above 1: where the network is active, this barrier amplifies")

@@ -9,7 +9,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_function,
+    as_number,
+    failed,
+    passed,
+    reports_wrong_answers,
+)
 from mlsnn_edu.training import train_epoch
 
 
@@ -24,6 +31,7 @@ def _tiny_problem(seed: int) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
     return model, x, y
 
 
+@reports_wrong_answers
 def check_train_step(
     train_step: Callable[[nn.Module, torch.Tensor, torch.Tensor, torch.optim.Optimizer], float],
 ) -> CheckResult:
@@ -34,6 +42,7 @@ def check_train_step(
     an earlier backward pass, as they do inside a real training loop.
     """
     name = "Exercise 5.1 (one training step)"
+    train_step = as_function(train_step, name, "train_step(model, x, y, optimizer) -> loss")
     for seed in (1, 2, 3):
         yours, x, y = _tiny_problem(seed)
         reference = copy.deepcopy(yours)
@@ -54,26 +63,27 @@ def check_train_step(
                 "the step differs from the reference: clear old gradients "
                 "(optimizer.zero_grad()) before loss.backward(), and use cross-entropy on logits",
             )
-        if not isinstance(loss, (int, float)) or not math.isclose(
-            loss, expected.loss, rel_tol=1e-5
-        ):
+        if isinstance(loss, torch.Tensor) and loss.requires_grad:
+            return failed(name, "return the loss as a float (loss.item()), not the tensor")
+        loss = as_number(loss, name, "the batch's loss as a float (loss.item())")
+        if not math.isclose(loss, expected.loss, rel_tol=1e-5):
             return failed(name, "return the batch's loss before the step, as a float (loss.item())")
     return passed(name, "your step and the library's move the weights identically")
 
 
+@reports_wrong_answers
 def check_cosine_lr(lr_at: Callable[[int, int, float], float]) -> CheckResult:
     """Exercise 5.2: ``lr_at(step, total_steps, base_lr)``, the cosine schedule down to 0."""
     name = "Exercise 5.2 (cosine schedule)"
+    lr_at = as_function(lr_at, name, "lr_at(step, total_steps, base_lr) -> learning rate")
     for total, base in ((10, 0.08), (37, 1e-3), (100, 0.5)):
         parameter = nn.Parameter(torch.zeros(1))
         optimizer = torch.optim.SGD([parameter], lr=base)
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
         for step in range(total + 1):
             expected = optimizer.param_groups[0]["lr"]
-            got = lr_at(step, total, base)
-            if not isinstance(got, (int, float)) or not math.isclose(
-                got, expected, rel_tol=1e-6, abs_tol=1e-12
-            ):
+            got = as_number(lr_at(step, total, base), name, "the learning rate as one number")
+            if not math.isclose(got, expected, rel_tol=1e-6, abs_tol=1e-12):
                 if step == 0:
                     return failed(name, "the schedule starts at the base learning rate")
                 if step == total:

@@ -6,7 +6,14 @@ import math
 import random
 from collections.abc import Callable
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_function,
+    as_number,
+    failed,
+    passed,
+    reports_wrong_answers,
+)
 from mlsnn_edu.energy.counts import (
     MULTILEVEL_COSTS,
     SynapseGeometry,
@@ -39,6 +46,7 @@ def layer_accumulates(
     return synapse.acc + neurons.acc
 
 
+@reports_wrong_answers
 def check_layer_accumulates(answer: float) -> CheckResult:
     """Exercise 6.1: accumulates of a 3x3 conv, 16 -> 32 channels, 8x8, T = 2, 200 units in, 150 out.
 
@@ -51,8 +59,7 @@ def check_layer_accumulates(answer: float) -> CheckResult:
     )
     synaptic = 200 * 9 * 32
     addressing = 200 * 3 * 3  # H_k W_k accumulates per incoming spike unit
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return failed(name, "give the number of accumulates as a number")
+    answer = as_number(answer, name, "the number of accumulates as one number")
     if answer == expected:
         return passed(
             name, "synaptic operations, one update per neuron and timestep, one reset per spike"
@@ -76,11 +83,13 @@ def check_layer_accumulates(answer: float) -> CheckResult:
     )
 
 
+@reports_wrong_answers
 def check_spike_units(
     units: Callable[[float, float, float, int, str], float],
 ) -> CheckResult:
     """Exercise 6.2: ``units(events, mass, max_value, levels, rule)`` for the three rules."""
     name = "Exercise 6.2 (charging a multi-level spike)"
+    units = as_function(units, name, "units(events, mass, max_value, levels, rule) -> units")
     generator = random.Random(62)
     for _ in range(40):
         levels = generator.randint(1, 8)
@@ -89,7 +98,9 @@ def check_spike_units(
         mass = events * generator.uniform(1.0, max_value)
         for rule in MULTILEVEL_COSTS:
             expected = spike_units(events, mass, max_value, levels=levels, multilevel_cost=rule)[0]
-            got = float(units(events, mass, max_value, levels, rule))
+            got = as_number(
+                units(events, mass, max_value, levels, rule), name, f"{rule!r}: one number"
+            )
             if not math.isclose(got, expected, rel_tol=1e-9, abs_tol=1e-9):
                 return failed(
                     name, f"{rule!r}: " + _units_hint(rule, got, events, mass, max_value, levels)
@@ -168,12 +179,11 @@ def break_even_rate(
     return (ann - energy(0.0)) / (energy(1.0) - energy(0.0))
 
 
+@reports_wrong_answers
 def check_break_even_rate(answer: float) -> CheckResult:
     """Exercise 6.3: the break-even rate of a binary [T=4] 64-channel 3x3 conv on 32x32 (horowitz45nm)."""
     name = "Exercise 6.3 (break-even spike rate)"
-    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
-        return failed(name, "give the rate as a number")
-    answer = float(answer)
+    answer = as_number(answer, name, "the rate as one number")
 
     def near(value: float) -> bool:
         return abs(answer - value) <= RATE_RTOL * value

@@ -9,7 +9,15 @@ import numpy as np
 import torch
 from tonic.functional import to_frame_numpy
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_function,
+    as_number,
+    failed,
+    passed,
+    received,
+    reports_wrong_answers,
+)
 from mlsnn_edu.data.dvs import EVENT_DTYPE, emulate_event_camera
 
 
@@ -23,6 +31,7 @@ def _random_events(seed: int, count: int, size: tuple[int, int]) -> np.ndarray:
     return events
 
 
+@reports_wrong_answers
 def check_events_to_frame(
     events_to_frame: Callable[[np.ndarray, tuple[int, int, int]], np.ndarray],
 ) -> CheckResult:
@@ -31,10 +40,17 @@ def check_events_to_frame(
     The reference is tonic's ``to_frame_numpy`` with one slice holding every event.
     """
     name = "Exercise 7.1 (events to one frame)"
+    events_to_frame = as_function(
+        events_to_frame, name, "events_to_frame(events, sensor_size) -> [2, H, W] array"
+    )
     for seed, sensor_size in ((0, (6, 4, 2)), (1, (9, 9, 2)), (2, (5, 7, 2))):
         events = _random_events(seed, 300, sensor_size[:2])
         expected = to_frame_numpy(events, sensor_size, event_count=len(events))[0]
-        got = np.asarray(events_to_frame(events.copy(), sensor_size))
+        frame = events_to_frame(events.copy(), sensor_size)
+        try:
+            got = np.asarray(frame, dtype=float)
+        except (TypeError, ValueError):
+            return failed(name, f"return one [2, H, W] array of counts, got {received(frame)}")
         if got.shape != expected.shape:
             if got.shape == (2, sensor_size[0], sensor_size[1]) != expected.shape:
                 return failed(name, "index the frame as [polarity, y, x]: rows are y")
@@ -48,6 +64,7 @@ def check_events_to_frame(
     return passed(name, "your frame is tonic's")
 
 
+@reports_wrong_answers
 def check_events_for_change(
     events_for_change: Callable[[float, float, float, float], int],
 ) -> CheckResult:
@@ -59,6 +76,9 @@ def check_events_for_change(
     by one pixel: the right pixel goes from ``before`` to ``after``.
     """
     name = "Exercise 7.2 (events for one intensity change)"
+    events_for_change = as_function(
+        events_for_change, name, "events_for_change(before, after, threshold, epsilon) -> int"
+    )
     cases = (
         (0.2, 0.9, 0.2, 0.1),
         (0.9, 0.2, 0.2, 0.1),
@@ -74,11 +94,8 @@ def check_events_for_change(
         )
         right = events[events["x"] == 1]
         expected = int(right["p"].sum()) - int((~right["p"]).sum())
-        got = events_for_change(before, after, threshold, epsilon)
-        whole = isinstance(got, (int, np.integer)) or (
-            isinstance(got, (float, np.floating)) and float(got).is_integer()
-        )
-        if isinstance(got, (bool, np.bool_)) or not whole:
+        got = as_number(events_for_change(before, after, threshold, epsilon), name, "a number")
+        if not got.is_integer():
             return failed(name, "return a whole number of events, signed: events are not split")
         got = int(got)
         if got != expected:

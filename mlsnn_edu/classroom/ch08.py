@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mlsnn_edu.classroom.checking import CheckResult, failed, passed
+from mlsnn_edu.classroom.checking import (
+    CheckResult,
+    as_whole_number,
+    failed,
+    passed,
+    received,
+    reports_wrong_answers,
+)
 from mlsnn_edu.energy import MULTILEVEL_COSTS
 from mlsnn_edu.experiments.claims import MAIN_WIDTH, energy_ratio
 from mlsnn_edu.experiments.results import COMMITTED_RESULTS, SEW_N4, SPARSE_N4, load_runs
@@ -33,11 +40,17 @@ def mean_cheaper_options(results_dir: Path = COMMITTED_RESULTS) -> set[str]:
     }
 
 
+@reports_wrong_answers
 def check_cheaper_options(answer: set[str], results_dir: Path = COMMITTED_RESULTS) -> CheckResult:
     """Exercise 8.1: the options under which Sparse is surely cheaper than SEW (interval < 1)."""
     name = "Exercise 8.1 (the verdicts' sensitivity)"
-    if not isinstance(answer, set) or not answer <= set(MULTILEVEL_COSTS):
-        return failed(name, f"give a set of option names, from {', '.join(MULTILEVEL_COSTS)}")
+    options = f"give a set of option names, from {', '.join(MULTILEVEL_COSTS)}"
+    if isinstance(answer, (str, bytes)) or not isinstance(answer, (set, frozenset, list, tuple)):
+        return failed(name, f"{options}; got {received(answer)}")
+    answer = set(answer)
+    if not answer <= set(MULTILEVEL_COSTS):
+        unknown = ", ".join(sorted(map(repr, answer - set(MULTILEVEL_COSTS))))
+        return failed(name, f"{options}; {unknown} is not one")
     expected = cheaper_options(results_dir)
     if answer == expected:
         return passed(name, "the energy verdict depends on how a spike of value k is charged")
@@ -48,9 +61,11 @@ def check_cheaper_options(answer: set[str], results_dir: Path = COMMITTED_RESULT
     return failed(name, "an interval wholly below 1 means Sparse is surely cheaper: check each")
 
 
+@reports_wrong_answers
 def check_matching_levels(answer: int) -> CheckResult:
     """Exercise 8.2: the N of a one-timestep neuron with as many levels as [T=4, N=1]."""
     name = "Exercise 8.2 (levels of no loss)"
+    answer = as_whole_number(answer, name, "N, a whole number of levels")
     if answer == 4 and num_levels(1, answer) == num_levels(4, 1):
         return passed(
             name, "N T + 1 = 5 levels both ways: the paper's [T=1, N=4] against [T=4, N=1]"
