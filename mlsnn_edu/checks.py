@@ -22,28 +22,24 @@ MAX_SEED = 2**32 - 1
 
 def check_seed(seed: object, name: str = "seed") -> int:
     """``seed`` must be an integer from 0 to :data:`MAX_SEED`; returns it as ``int``."""
-    wanted = f"{name} must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {seed!r}"
-    if isinstance(seed, bool):
-        raise ValueError(wanted)
-    try:
-        value = operator.index(seed)
-    except TypeError:
-        raise ValueError(wanted) from None
-    if not 0 <= value <= MAX_SEED:
-        raise ValueError(wanted)
-    return value
+    return check_integer(seed, name, minimum=0, maximum=MAX_SEED)
 
 
 def check_positive_int(value: object, name: str, *, maximum: int | None = None) -> int:
     """``value`` must be an integer >= 1 (and <= ``maximum`` when given); returns it as ``int``."""
-    allowed = "an integer >= 1" + (f" and <= {maximum:,}" if maximum is not None else "")
+    return check_integer(value, name, minimum=1, maximum=maximum)
+
+
+def check_integer(value: object, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    """``value`` must be an integer (any integral type) in [``minimum``, ``maximum``]."""
+    allowed = f"an integer >= {minimum}" + (f" and <= {maximum:,}" if maximum is not None else "")
     if isinstance(value, bool):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     try:
         number = operator.index(value)
     except TypeError:
         raise ValueError(f"{name} must be {allowed}, got {value!r}") from None
-    if number < 1 or (maximum is not None and number > maximum):
+    if number < minimum or (maximum is not None and number > maximum):
         raise ValueError(f"{name} must be {allowed}, got {value!r}")
     return number
 

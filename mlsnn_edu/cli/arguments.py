@@ -36,7 +36,7 @@ def levels(text: str) -> int:
         return check_levels(int(text), "N")
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be an integer from 1 to {MAX_LEVELS}, got {text!r}"
+            f"must be an integer >= 1 and <= {MAX_LEVELS}, got {text!r}"
         ) from None
 
 
@@ -46,7 +46,7 @@ def seed(text: str) -> int:
         return check_seed(int(text))
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"must be an integer from 0 to {MAX_SEED} (2**32 - 1), got {text!r}"
+            f"must be an integer >= 0 and <= {MAX_SEED:,} (2**32 - 1), got {text!r}"
         ) from None
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copy
 import math
-import operator
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -27,10 +26,11 @@ import numpy as np
 import yaml
 
 from mlsnn_edu.checks import (
-    MAX_SEED,
     check_choice,
+    check_integer,
     check_levels,
     check_positive_int,
+    check_seed,
     check_timesteps,
 )
 from mlsnn_edu.data import EVENT_DATASETS
@@ -130,8 +130,8 @@ class TrainConfig:
             )
         if self.train_subset is not None:
             self.train_subset = check_positive_int(self.train_subset, "train_subset")
-        self.seed = _integer(self.seed, "seed", minimum=0, maximum=MAX_SEED)
-        self.num_workers = _integer(self.num_workers, "num_workers", minimum=0)
+        self.seed = check_seed(self.seed)
+        self.num_workers = check_integer(self.num_workers, "num_workers", minimum=0)
         self.lr = _number(self.lr, "lr (learning rate)", low=0.0, low_open=True)
         self.momentum = _number(self.momentum, "momentum", low=0.0, high=1.0, high_open=True)
         self.weight_decay = _number(self.weight_decay, "weight_decay", low=0.0)
@@ -258,21 +258,6 @@ def _check_text(config: TrainConfig, name: str) -> None:
     value = getattr(config, name)
     if not isinstance(value, str):
         raise ConfigError(f"{name} must be text, got {value!r}")
-
-
-def _integer(value: object, name: str, *, minimum: int, maximum: int | None = None) -> int:
-    """Any integral value (``int``, ``numpy.int64``...) in ``[minimum, maximum]``, as an ``int``."""
-    allowed = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-    wanted = f"{name} must be an integer {allowed}, got {value!r}"
-    if isinstance(value, bool):
-        raise ConfigError(wanted)
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise ConfigError(wanted) from None
-    if number < minimum or (maximum is not None and number > maximum):
-        raise ConfigError(wanted)
-    return number
 
 
 def _number(
