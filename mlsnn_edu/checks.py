@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import operator
 
+import torch
+
 #: The largest N the library accepts. The sigmoid surrogate costs one term per
 #: level, and no experiment of the paper goes beyond N = 8.
 MAX_LEVELS = 256
@@ -93,3 +95,12 @@ def first_line(error: BaseException, limit: int = 200) -> str:
     """
     lines = str(error).strip().splitlines()
     return lines[0][:limit] if lines else type(error).__name__
+
+
+def check_one_per_timestep(values: object, name: str) -> torch.Tensor:
+    """``values`` as a 1-D float64 tensor, one value per timestep (``[T]``, ``[T, 1]``...)."""
+    tensor = torch.as_tensor(values, dtype=torch.float64)
+    if sum(size > 1 for size in tensor.shape) > 1 or tensor.numel() == 0:
+        shape = tuple(tensor.shape)
+        raise ValueError(f"{name} must hold one value per timestep, got shape {shape}")
+    return tensor.flatten()

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from mlsnn_edu.checks import check_levels, check_timesteps
+from mlsnn_edu.checks import check_levels, check_positive_int, check_theta
 from mlsnn_edu.diagram_shapes import BARRIER, INPUT, NEURON, SPIKE, SUM, arrow, box, canvas
 from mlsnn_edu.energy.presets import get_preset
 from mlsnn_edu.neurons import microstep_step, run_neuron
@@ -36,6 +36,7 @@ def if_neuron_loop(theta: float = 1.0) -> Figure:
     The membrane potential v is the only thing the neuron keeps from one
     timestep to the next.
     """
+    theta = check_theta(theta)
     figure, ax = canvas(13.6, 5.2, (10.0, 3.9))
     box(ax, (1.2, 3.4), "input current\n$I(t)$", width=2.0, colour=INPUT)
     box(ax, (4.2, 3.4), "integrate\n$v \\leftarrow v + I(t)$", colour=NEURON)
@@ -148,6 +149,10 @@ def microsteps(v_in: float = 2.7, levels: int = 4, theta: float = 1.0) -> Figure
     return figure
 
 
+#: The most blocks :func:`avalanche_sources` draws (one colour each, and the stage input's).
+MAX_DRAWN_BLOCKS = 5
+
+
 def avalanche_sources(levels: int = 4, blocks: int = 2) -> Figure:
     r"""Where a SEW stage's residual sums get their spikes, and how high they can go.
 
@@ -158,7 +163,7 @@ def avalanche_sources(levels: int = 4, blocks: int = 2) -> Figure:
     each sum back to N before it is carried on.
     """
     levels = check_levels(levels)
-    check_timesteps(blocks, "blocks")
+    blocks = check_positive_int(blocks, "blocks", maximum=MAX_DRAWN_BLOCKS)
     figure, (flow, bars) = plt.subplots(
         1, 2, figsize=(11.5, 3.8), width_ratios=(1.6, 1.0), layout="constrained"
     )

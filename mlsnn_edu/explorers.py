@@ -28,7 +28,14 @@ import torch
 from IPython import get_ipython
 from IPython.display import clear_output, display
 
-from mlsnn_edu.checks import check_levels, check_positive_int, check_theta, check_timesteps
+from mlsnn_edu.checks import (
+    check_choice,
+    check_levels,
+    check_positive_int,
+    check_seed,
+    check_theta,
+    check_timesteps,
+)
 from mlsnn_edu.data.digits import digits_datasets
 from mlsnn_edu.energy import estimate_energy, measure_activity
 from mlsnn_edu.figures import plot_activity
@@ -216,9 +223,11 @@ def _test_digits() -> torch.Tensor:
 
 @lru_cache(maxsize=64)
 def _measure(network: str, timesteps: int, levels: int, width: int, samples: int, seed: int):
-    torch.manual_seed(seed)
+    digits = _test_digits()
+    samples = check_positive_int(samples, "samples", maximum=len(digits))
+    torch.manual_seed(check_seed(seed))
     model = build_model(network, timesteps=timesteps, levels=levels, width=width)
-    inputs = _test_digits()[:samples]
+    inputs = digits[:samples]
     monitor = measure_activity(model, inputs, calibrate_on=inputs)
     summary = monitor.summary()
     total = monitor.total()
@@ -256,6 +265,9 @@ class ActivityEnergyExplorer:
         samples: int = 16,
     ) -> None:
         self.width, self.samples = width, samples
+        for name, value, highest in (("timesteps", timesteps, 4), ("levels", levels, 8)):
+            check_positive_int(value, f"{name} (the slider's range)", maximum=highest)
+        check_choice(network, tuple(NETWORKS.values()), "network")
         self.timesteps = widgets.IntSlider(value=timesteps, min=1, max=4, description="T")
         self.levels = widgets.IntSlider(value=levels, min=1, max=8, description="N")
         self.network = widgets.ToggleButtons(options=NETWORKS, value=network, description="network")

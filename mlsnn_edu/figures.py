@@ -24,6 +24,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from mlsnn_edu.checks import check_alpha, check_levels, check_one_per_timestep, check_theta
 from mlsnn_edu.energy import ENERGY_KINDS, EnergyReport
 from mlsnn_edu.experiments.claims import ceiling_by_epoch, ratio_by_epoch, ratio_by_width
 from mlsnn_edu.experiments.results import (
@@ -61,13 +62,25 @@ def plot_membrane_trace(
     the neuron fired, a red drop to the potential after the reset, with the spike
     (and its value z when above 1) marked above the plot.
     """
+    theta = check_theta(theta)
+    given = {"currents": currents, "potentials": potentials, "spikes": spikes}
+    currents, after, spikes = (check_one_per_timestep(v, name) for name, v in given.items())
+    if not len(currents) == len(after) == len(spikes):
+        lengths = f"{len(currents)}, {len(after)} and {len(spikes)}"
+        raise ValueError(
+            f"currents, potentials and spikes must cover the same timesteps: {lengths}"
+        )
     ax = _axes(ax, size=(7.0, 3.6))
-    currents = torch.as_tensor(currents, dtype=torch.float64).flatten()
-    after = torch.as_tensor(potentials, dtype=torch.float64).flatten()
-    spikes = torch.as_tensor(spikes, dtype=torch.float64).flatten()
     before = after + theta * spikes
     steps = torch.arange(1, len(currents) + 1, dtype=torch.float64)
-    ax.bar(steps, currents, width=0.35, color="tab:gray", alpha=0.35, label="input I(t)")
+    ax.bar(
+        steps.numpy(),
+        currents.numpy(),
+        width=0.35,
+        color="tab:gray",
+        alpha=0.35,
+        label="input I(t)",
+    )
     path_x, path_y = [0.0], [0.0]
     for t, peak, low in zip(steps.tolist(), before.tolist(), after.tolist()):
         path_x += [t, t]
@@ -128,6 +141,8 @@ def plot_staircase_and_surrogate(
     ax: Axes | None = None,
 ) -> Axes:
     """The staircase z(v) and the sigmoid surrogate derivative for several slopes alpha."""
+    levels, theta = check_levels(levels), check_theta(theta)
+    alphas = [check_alpha(alpha, "each of alphas") for alpha in alphas]
     ax = _axes(ax)
     v = torch.linspace(-1.0, (levels + 1) * theta, 1201)
     ax.plot(v, staircase(v, levels, theta), color="black", label="z(v) (forward)")

@@ -39,7 +39,12 @@ def _as_values(x: object) -> torch.Tensor:
             f"x must be a tensor, a number, or a list or NumPy array of numbers, "
             f"got {type(x).__name__} {x!r:.40}"
         ) from None
-    return values if values.is_floating_point() else values.to(torch.get_default_dtype())
+    if values.is_complex():
+        raise TypeError("x must be real numbers, got complex values")
+    values = values if values.is_floating_point() else values.to(torch.get_default_dtype())
+    if torch.isnan(values).any():
+        raise ValueError("x holds NaN values: a neuron cannot integrate them")
+    return values
 
 
 def num_levels(timesteps: int, levels: int) -> int:

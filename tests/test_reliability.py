@@ -1420,3 +1420,107 @@ def test_r3_9_estimate_energy_names_its_bad_arguments() -> None:
         estimate_energy(model, activity={"a": 1})
     same = estimate_energy(model, input_shape=(np.int64(3), 32, 32))
     assert same.total == estimate_energy(model, input_shape=(3, 32, 32)).total
+
+
+# --- R3-10: the functions a chapter's reader calls (a probe of 52 public functions) ----------
+
+
+def test_r3_10_statistics_refuse_what_would_give_nonsense() -> None:
+    from mlsnn_edu.experiments.verdict import (
+        Interval,
+        judge,
+        judge_no_loss,
+        mean_interval,
+        seeds_needed,
+    )
+
+    for values, words in (
+        ([1.0, float("nan"), 2.0], "finite"),
+        ("12", "text"),
+        ([[1.0, 2.0], [3.0, 4.0]], "one number per seed"),
+    ):
+        with pytest.raises((ValueError, TypeError), match=words):
+            mean_interval(values)
+    with pytest.raises(ValueError, match="confidence"):
+        mean_interval([1.0, 2.0, 3.0], confidence=95)
+    with pytest.raises(ValueError, match="spread"):
+        seeds_needed(-1.0, 0.25)
+    with pytest.raises(ValueError, match="effect"):
+        seeds_needed(0.1, float("nan"))
+    assert seeds_needed(0.0, 0.25) == 2
+    with pytest.raises(ValueError, match="finite"):
+        judge(Interval(1.0, 0.9, 1.1, 5), no_effect=1.0, paper=float("nan"))
+    with pytest.raises(ValueError, match="margin"):
+        judge_no_loss(Interval(0.0, -0.1, 0.1, 5), margin=0)
+
+    class Comparison:  # what activity_ratio returns: the interval is an attribute
+        interval = Interval(1.0, 0.9, 1.1, 5)
+
+    with pytest.raises(TypeError, match="its .interval"):
+        judge(Comparison(), no_effect=1.0, paper=0.75)
+
+
+def test_r3_10_comparisons_name_a_bad_width_network_or_cost() -> None:
+    from mlsnn_edu.experiments.claims import SEW_N4, SPARSE_N4, activity_ratio, energy_ratio
+    from mlsnn_edu.experiments.results import ACTIVITY_MEASURES, load_runs
+
+    runs = load_runs()
+    measure = ACTIVITY_MEASURES["mass, all layers"]
+    with pytest.raises(ValueError, match="width must be an integer >= 1, got '16'"):
+        activity_ratio(runs, "16", measure)
+    with pytest.raises(ValueError, match="cost must be one of"):
+        energy_ratio(runs, SPARSE_N4, SEW_N4, 16, "foo")
+    with pytest.raises(TypeError, match="top must be a Network"):
+        energy_ratio(runs, "sparse", SEW_N4, 16, "accumulate")
+    # a width without runs is a comparison of no pairs, which the verdict calls not testable
+    assert activity_ratio(runs, 7, measure).describe() == "too few gated pairs (0 of 0)"
+
+
+def test_r3_10_figures_and_diagrams_check_their_arguments() -> None:
+    import matplotlib.pyplot as plt
+
+    from mlsnn_edu import diagrams, figures
+
+    try:
+        with pytest.raises(ValueError, match=r"levels \(N\) must be an integer >= 1"):
+            figures.plot_staircase_and_surrogate(levels=0)
+        with pytest.raises(ValueError, match="theta"):
+            figures.plot_staircase_and_surrogate(levels=2, theta=0)
+        with pytest.raises(ValueError, match="alphas"):
+            figures.plot_staircase_and_surrogate(levels=2, alphas=(-1.0,))
+        steps = torch.ones(5)
+        with pytest.raises(ValueError, match="same timesteps: 5, 4 and 5"):
+            figures.plot_membrane_trace(steps, steps[:4], steps)
+        with pytest.raises(ValueError, match=r"one value per timestep, got shape \(10, 2\)"):
+            figures.plot_membrane_trace(torch.ones(10, 2), torch.ones(10, 2), torch.ones(10, 2))
+        figures.plot_membrane_trace(steps[:, None], steps[:, None], steps[:, None])  # [T, 1]
+        with pytest.raises(ValueError, match="blocks must be an integer >= 1 and <= 5"):
+            diagrams.avalanche_sources(blocks=6)
+        with pytest.raises(ValueError, match="theta"):
+            diagrams.if_neuron_loop(theta=-1)
+    finally:
+        plt.close("all")
+
+
+def test_r3_10_explorer_and_energy_comparison_refuse_counts_they_would_bend() -> None:
+    from mlsnn_edu.experiments.energy import compare_energy, untrained_networks
+    from mlsnn_edu.explorers import activity_energy
+    from mlsnn_edu.quantization import quantize
+
+    with pytest.raises(ValueError, match="samples must be an integer >= 1 and <= 360"):
+        activity_energy(samples=-5)  # used to measure the first 355 digits ([:-5])
+    with pytest.raises(ValueError, match="samples must be an integer >= 1 and <= 360"):
+        activity_energy(samples=100_000)
+    with pytest.raises(ValueError, match="seed"):
+        activity_energy(seed=-1)
+    networks = untrained_networks("sparse_resnet18", width=2)
+    with pytest.raises(ValueError, match="samples must be an integer >= 1"):
+        compare_energy(networks, samples=0)
+    with pytest.raises(ValueError, match="at least one"):
+        compare_energy([])
+    with pytest.raises(TypeError, match="own must be a Coding"):
+        untrained_networks("sparse_resnet18", width=2, own=(1, 4))
+    with pytest.raises(ValueError, match="model must be one of"):
+        untrained_networks("resnet", width=2)
+    with pytest.raises(ValueError, match="NaN"):
+        quantize([0.5, float("nan")], timesteps=1, levels=4)

@@ -19,6 +19,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from mlsnn_edu.checks import check_choice, check_positive_int
 from mlsnn_edu.energy import MULTILEVEL_COSTS
 from mlsnn_edu.experiments.results import (
     ACTIVITY_MEASURES,
@@ -99,7 +100,18 @@ def compare(
     width: int,
     value: Callable[[RunRecord, RunRecord], float],
 ) -> Comparison:
-    """``value(top_run, bottom_run)`` over the gated pairs, with its interval."""
+    """``value(top_run, bottom_run)`` over the gated pairs, with its interval.
+
+    A width or pair of networks without runs is a comparison of no pairs ("not
+    testable here"); a width that is not a positive integer, or a network that is
+    not a :class:`~mlsnn_edu.experiments.results.Network`, is refused.
+    """
+    check_positive_int(width, "width")
+    for name, network in (("top", top), ("bottom", bottom)):
+        if not isinstance(network, Network):
+            raise TypeError(
+                f"{name} must be a Network (e.g. SPARSE_N4 or sparse(4)), got {network!r:.60}"
+            )
     runs = list(runs)
     pairs = gated_pairs(runs, top, bottom, width)
     values = [value(a, b) for a, b in pairs]
@@ -117,6 +129,8 @@ def activity_ratio(runs, width: int, measure: Measure) -> Comparison:
 
 
 def energy_ratio(runs, top: Network, bottom: Network, width: int, cost: str) -> Comparison:
+    """``top`` / ``bottom`` energy per inference under the charging rule ``cost``, at ``width``."""
+    check_choice(cost, MULTILEVEL_COSTS, "cost")
     return compare(runs, top, bottom, width, lambda a, b: a.energy_uj[cost] / b.energy_uj[cost])
 
 

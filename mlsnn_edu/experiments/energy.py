@@ -29,12 +29,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from mlsnn_edu.checks import first_line
+from mlsnn_edu.checks import check_choice, check_positive_int, first_line
 from mlsnn_edu.data import EVENT_DATASETS, build_datasets
 from mlsnn_edu.energy import EnergyReport, estimate_energy, measure_activity
-from mlsnn_edu.models import build_model
+from mlsnn_edu.models import MODEL_NAMES, build_model
 from mlsnn_edu.models.layers import model_input
-from mlsnn_edu.settings import full_scale, seed_everything
+from mlsnn_edu.settings import full_scale, resolve_device, seed_everything
 from mlsnn_edu.training import CheckpointError, load_trained
 from mlsnn_edu.training.checkpoint import weights_mismatch
 
@@ -208,6 +208,11 @@ def compare_energy(
     network's dataset, in eval mode. Untrained networks are calibrated on the
     first ``calibration_samples`` training images.
     """
+    if not networks:
+        raise ValueError("networks must hold at least one ComparedNetwork, got none")
+    samples = check_positive_int(samples, "samples")
+    calibration_samples = check_positive_int(calibration_samples, "calibration_samples")
+    device = resolve_device(device)  # a GPU that is not there is named here
     rows: list[EnergyRow] = []
     for network in networks:
         data = build_datasets(
@@ -247,6 +252,10 @@ def untrained_networks(
 ) -> list[ComparedNetwork]:
     """``model`` untrained at its own coding (first; default ``ENERGY_DEFAULTS.coding``) and
     at the binary and multi-level codings."""
+    check_choice(model, MODEL_NAMES, "model")
+    check_positive_int(width, "width")
+    if own is not None and not isinstance(own, Coding):
+        raise TypeError(f"own must be a Coding (e.g. Coding(1, 4, 0.25)), got {own!r:.60}")
     source = f"untrained, batch norm calibrated on {calibration_samples} training images"
     own = own or ENERGY_DEFAULTS.coding
     codings = [own] + [c for c in (BINARY, MULTILEVEL) if c != own]

@@ -40,9 +40,16 @@ class Interval:
 
 def mean_interval(values: Iterable[float], confidence: float = 0.95) -> Interval:
     r"""Mean and t-interval :math:`\bar x \pm t_{(1+c)/2,\,n-1}\, s/\sqrt n` over seeds (n >= 2)."""
+    _check_confidence(confidence)
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"values must be numbers, one per seed, got the text {values!r:.40}")
     x = np.asarray(list(values), dtype=float)
+    if x.ndim != 1:
+        raise ValueError(f"values must be one number per seed, got shape {x.shape}")
     if x.size < 2:
         raise ValueError(f"an interval needs at least 2 seeds, got {x.size}")
+    if not np.isfinite(x).all():
+        raise ValueError(f"values must be finite numbers, got {x.tolist()!r:.80}")
     mean = float(x.mean())
     half = float(stats.t.ppf((1 + confidence) / 2, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
     return Interval(mean, mean - half, mean + half, int(x.size))
@@ -54,12 +61,28 @@ def seeds_needed(spread: float, effect: float, confidence: float = 0.95) -> int:
     ``spread`` is the standard deviation s over seeds; the interval around a
     true effect of that size then excludes no effect.
     """
-    if effect == 0:
-        raise ValueError("effect must be non-zero")
+    _check_confidence(confidence)
+    if not (math.isfinite(spread) and spread >= 0):
+        raise ValueError(
+            f"spread (a standard deviation) must be a finite number >= 0, got {spread}"
+        )
+    if not math.isfinite(effect) or effect == 0:
+        raise ValueError(f"effect must be a finite, non-zero number, got {effect}")
     for n in range(2, 10_000):
         if stats.t.ppf((1 + confidence) / 2, n - 1) * spread / math.sqrt(n) < abs(effect):
             return n
     return 10_000
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must lie strictly between 0 and 1 (0.95), got {confidence}")
+
+
+def _check_interval(interval: object) -> None:
+    if interval is not None and not isinstance(interval, Interval):
+        hint = " (a Comparison's is its .interval)" if hasattr(interval, "interval") else ""
+        raise TypeError(f"interval must be an Interval or None{hint}, got {interval!r:.60}")
 
 
 # --- the accuracy gate and the verdict rule ------------------------------------------------------
@@ -106,8 +129,12 @@ def judge(interval: Interval | None, *, no_effect: float, paper: float) -> str:
 
     ``interval`` None (the runs failed the accuracy gate, or none exist) is **not testable here**.
     """
-    if paper == no_effect:
-        raise ValueError("the paper's effect must differ from no_effect")
+    if not (math.isfinite(paper) and math.isfinite(no_effect)) or paper == no_effect:
+        raise ValueError(
+            f"paper and no_effect must be finite and differ, got paper={paper}, "
+            f"no_effect={no_effect}"
+        )
+    _check_interval(interval)
     if interval is None:
         return NOT_TESTABLE
     paper_side_is_below = paper < no_effect
@@ -127,6 +154,9 @@ def judge_no_loss(interval: Interval | None, *, margin: float) -> str:
     **not reproduced** when it lies wholly outside; **inconclusive** otherwise;
     **not testable here** without an interval.
     """
+    if not (math.isfinite(margin) and margin > 0):
+        raise ValueError(f"margin must be a finite number > 0, got {margin}")
+    _check_interval(interval)
     if interval is None:
         return NOT_TESTABLE
     if -margin <= interval.low and interval.high <= margin:
