@@ -1524,3 +1524,18 @@ def test_r3_10_explorer_and_energy_comparison_refuse_counts_they_would_bend() ->
         untrained_networks("resnet", width=2)
     with pytest.raises(ValueError, match="NaN"):
         quantize([0.5, float("nan")], timesteps=1, levels=4)
+
+
+def test_r3_10_results_and_energy_arguments_of_the_wrong_type() -> None:
+    from mlsnn_edu.experiments.results import load_runs
+    from mlsnn_edu.experiments.verdict import passes_gate
+
+    with pytest.raises(TypeError, match="folder must be a path, got NoneType"):
+        load_runs(None)
+    run = load_runs()[0]
+    with pytest.raises(ValueError, match="group must hold the runs"):
+        passes_gate(run, [])
+    assert passes_gate(run, [run]) == (run.converged() and run.accuracy >= 50.0)
+    model = build_model("sparse_resnet18", width=2)
+    with pytest.raises(TypeError, match="input_spikes must be True or False"):
+        estimate_energy(model, input_shape=(3, 32, 32), input_spikes="no")

@@ -180,6 +180,8 @@ def estimate_energy(
         input_shape: ``(C, H, W)`` of one input, only when ``activity`` is ``None``.
     """
     checked_module(model)
+    if not isinstance(input_spikes, bool):
+        raise TypeError(f"input_spikes must be True or False, got {input_spikes!r:.40}")
     preset = get_preset(preset)
     check_choice(multilevel_cost, MULTILEVEL_COSTS, "multilevel_cost")
     neurons = [m for m in model.modules() if isinstance(m, MultiLevelIF)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,6 +251,8 @@ def load_run(path: str | Path) -> RunRecord:
 
 def load_runs(folder: str | Path = COMMITTED_RESULTS) -> list[RunRecord]:
     """Every run file (``*.json``) in ``folder``; an error if there is none."""
+    if not isinstance(folder, (str, os.PathLike)):
+        raise TypeError(f"folder must be a path, got {type(folder).__name__}")
     folder = Path(folder)
     if not folder.is_dir():
         raise ResultsError(

@@ -95,7 +95,10 @@ GATE_ABOVE_CHANCE = 40.0
 
 def passes_gate(run: RunRecord, group: Iterable[RunRecord], chance: float = 10.0) -> bool:
     """The accuracy gate: converged, within :data:`GATE_MARGIN` of the group's best, far above chance."""
-    best = max(other.accuracy for other in group)
+    accuracies = [other.accuracy for other in group]
+    if not accuracies:
+        raise ValueError("group must hold the runs to compare with (the run's own included)")
+    best = max(accuracies)
     return (
         run.converged()
         and run.accuracy >= best - GATE_MARGIN
