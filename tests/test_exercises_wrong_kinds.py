@@ -26,6 +26,7 @@ from mlsnn_edu.classroom import (
     check_sigmoid_surrogate,
     check_spike_units,
     check_surrogate_passes,
+    check_train_step,
 )
 from mlsnn_edu.classroom.ch07 import check_events_for_change, check_events_to_frame
 from mlsnn_edu.classroom.ch08 import check_cheaper_options, check_matching_levels
@@ -69,7 +70,12 @@ WRONG_KINDS = [
     (check_surrogate_passes, {1.5, 2.5, 3.5, 4.5}, "got 1.5"),
     (check_surrogate_passes, {math.inf}, "finite"),
     (check_masked_straight_through, None, "a subclass of torch.autograd.Function"),
-    (check_events_to_frame, lambda e, s: (np.zeros((2, 4, 6)), 3), "[2, H, W]"),
+    (check_events_to_frame, lambda e, s: (np.zeros((2, 4, 6)), 3), "got tuple"),
+    (check_events_to_frame, lambda e, s: None, "got NoneType"),
+    (check_surrogate_passes, torch.tensor(3), "got a Tensor of shape ()"),
+    (check_cheaper_options, [["accumulate"]], "got list"),
+    (check_masked_straight_through, torch.Tensor, "got the class Tensor"),
+    (check_if_step, lambda v, c, t: tuple(x.to(torch.complex64) for x in if_step(v, c, t)), "got"),
     (check_events_for_change, lambda b, a, t, e: None, "got NoneType"),
     (check_matching_levels, np.array([4, 4]), "got a ndarray"),
     (check_cheaper_options, "accumulate", "got str"),
@@ -108,9 +114,34 @@ def test_right_values_in_other_numeric_types_pass() -> None:
     assert check_if_step(lambda v, c, t: list(if_step(v, c, t)))  # a list is a pair too
 
 
-def test_the_readers_own_errors_still_propagate() -> None:
-    def stub(v, current, theta):
-        raise NotImplementedError("exercise: one timestep of the binary neuron")
+FUNCTION_CHECKERS = [
+    check_if_step,
+    check_sigmoid_surrogate,
+    check_multilevel_step,
+    check_sew_bound,
+    check_events_and_mass,
+    check_train_step,
+    check_cosine_lr,
+    check_spike_units,
+    check_events_to_frame,
+    check_events_for_change,
+]
+
+
+@pytest.mark.parametrize("check", FUNCTION_CHECKERS, ids=lambda check: check.__name__)
+def test_the_readers_own_errors_still_propagate(check) -> None:
+    def stub(*arguments):
+        raise NotImplementedError("exercise: a hand-out stub")
 
     with pytest.raises(NotImplementedError, match="exercise:"):
-        check_if_step(stub)
+        check(stub)
+
+
+def test_a_stub_class_of_exercise_4_2_propagates_too() -> None:
+    class Stub(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, v, levels, theta):
+            raise NotImplementedError("exercise: a hand-out stub")
+
+    with pytest.raises(NotImplementedError, match="exercise:"):
+        check_masked_straight_through(Stub)

@@ -1312,6 +1312,11 @@ def test_r3_4_through_the_entry_point(tmp_path: Path) -> None:
 
 def test_r3_5_seeds_are_bounded_where_they_are_read() -> None:
     from mlsnn_edu.settings import seed_everything
+    from mlsnn_edu.training import ConfigError
+
+    for values in ({"seed": -1}, {"epochs": 0}, {"num_workers": -1}):
+        with pytest.raises(ConfigError):  # what TrainConfig.check promises, for every field
+            TrainConfig(**values)
 
     assert_refused(
         run_in_process("train", "seed=4294967296"),

@@ -75,6 +75,8 @@ def reports_wrong_answers(check: Callable[..., CheckResult]) -> Callable[..., Ch
 
 def received(value: object) -> str:
     """``value`` described for a hint: its type, and its shape or a short repr."""
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
     shape = getattr(value, "shape", None)
     if shape is not None:
         return f"a {type(value).__name__} of shape {tuple(shape)}"
@@ -124,6 +126,8 @@ def as_tensor(
 ) -> torch.Tensor:
     """``value`` as a tensor of exactly ``shape`` (no broadcasting), converted to ``dtype``."""
     try:
+        if value.is_complex() if torch.is_tensor(value) else np.iscomplexobj(value):
+            raise TypeError  # a cast would drop the imaginary part in silence
         tensor = torch.as_tensor(value, dtype=dtype)
     except (TypeError, ValueError, RuntimeError):
         raise WrongAnswer(exercise, f"{what}: expected a tensor, got {received(value)}") from None

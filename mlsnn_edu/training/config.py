@@ -97,6 +97,14 @@ class TrainConfig:
 
     def check(self) -> TrainConfig:
         """Check (and normalise) every field; raises :class:`ConfigError` naming the first bad one."""
+        try:
+            return self._check_fields()
+        except ConfigError:
+            raise
+        except ValueError as error:  # the shared checks of mlsnn_edu.checks raise ValueError
+            raise ConfigError(str(error)) from None
+
+    def _check_fields(self) -> TrainConfig:
         for name in ("out_dir", "data_root"):
             if isinstance(getattr(self, name), os.PathLike):
                 setattr(self, name, os.fspath(getattr(self, name)))
