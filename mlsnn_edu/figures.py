@@ -12,11 +12,12 @@ it with matplotlib around these functions.)
 * activity and training: :func:`plot_activity`, :func:`plot_gradient_norms`,
   :func:`plot_history`, :func:`plot_interval` (runs of several seeds), :func:`width_axis`,
   :func:`plot_barrier_ratios` (the committed sweep's Sparse / SEW comparison);
-* energy: :func:`plot_layer_energy`, :func:`plot_energy_comparison`.
+* energy: in :mod:`mlsnn_edu.energy_figures`.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -24,8 +25,13 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from mlsnn_edu.checks import check_alpha, check_levels, check_one_per_timestep, check_theta
-from mlsnn_edu.energy import ENERGY_KINDS, EnergyReport
+from mlsnn_edu.checks import (
+    check_alpha,
+    check_levels,
+    check_one_per_timestep,
+    check_positive_int,
+    check_theta,
+)
 from mlsnn_edu.experiments.claims import ceiling_by_epoch, ratio_by_epoch, ratio_by_width
 from mlsnn_edu.experiments.results import (
     ACTIVITY_MEASURES,
@@ -37,6 +43,12 @@ from mlsnn_edu.experiments.verdict import mean_interval
 from mlsnn_edu.monitor import LayerActivity
 from mlsnn_edu.quantization import quantize
 from mlsnn_edu.surrogate import sigmoid_surrogate_derivative, staircase
+
+
+def _check_not_empty(values: object, name: str, what: str) -> None:
+    """A figure of nothing says nothing: refuse an empty (or wrong) collection."""
+    if not isinstance(values, (Mapping, list)) or not values:
+        raise ValueError(f"{name} must be {what}, not empty; got {values!r:.60}")
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (6.0, 3.5)) -> Axes:
@@ -167,8 +179,16 @@ def plot_quantizer(
     ax: Axes | None = None,
 ) -> Axes:
     """The (T, N) quantizer q(x) against the identity over ``input_range``."""
+    try:
+        low, high = (float(bound) for bound in input_range)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"input_range must be two numbers (low, high), got {input_range!r}"
+        ) from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"input_range must be two finite numbers, low < high, got {input_range!r}")
     ax = _axes(ax)
-    x = torch.linspace(*input_range, 2001)
+    x = torch.linspace(low, high, 2001)
     ax.plot(x, x, color="tab:gray", linestyle="--", label="identity")
     ax.plot(
         x,
@@ -200,6 +220,7 @@ def plot_activity(
     """
     if field not in ("events", "mass", "max_value"):
         raise ValueError(f"field must be one of 'events', 'mass', 'max_value', got {field!r}")
+    _check_not_empty(summaries, "summaries", "a mapping of labels to monitor summaries")
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 3.5))
     layers = list(next(iter(summaries.values()), {}))
@@ -235,11 +256,16 @@ def plot_gradient_norms(
 
     With ``smooth`` > 1 each point is the mean of the last ``smooth`` steps.
     """
+    _check_not_empty(history, "history", "a recorder's history: block name -> norms")
+    smooth = check_positive_int(smooth, "smooth")
+    names = list(history) if blocks is None else blocks
+    if isinstance(names, str) or not names or any(name not in history for name in names):
+        raise ValueError(f"blocks must be names from history ({list(history)}), got {blocks!r}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
-    for name in blocks or list(history):
+    for name in names:
         norms = torch.tensor(history[name], dtype=torch.float64)
-        window = min(max(smooth, 1), len(norms))
+        window = min(smooth, len(norms))
         if window > 1:
             norms = norms.unfold(0, window, 1).mean(dim=1)
         ax.plot(range(window, window + len(norms)), norms.tolist(), label=name)
@@ -264,6 +290,7 @@ def plot_interval(
     a single seed gets a marker and no band. ``reference`` draws a dashed
     horizontal line (1: the ratio of two equal quantities).
     """
+    _check_not_empty(values, "values", "a mapping of x to one value per seed")
     ax = _axes(ax)
     xs = sorted(x for x in values if values[x])
     means = [sum(values[x]) / len(values[x]) for x in xs]
@@ -328,6 +355,7 @@ def plot_history(history: list[dict]) -> Figure:
 
     Returns the figure.
     """
+    _check_not_empty(history, "history", "a trainer's history, one record per epoch")
     epochs = [r["epoch"] for r in history]
     figure, (loss_ax, accuracy_ax) = plt.subplots(1, 2, figsize=(9, 3.2))
     for split in ("train", "test"):
@@ -342,58 +370,3 @@ def plot_history(history: list[dict]) -> Figure:
         ax.grid(alpha=0.3)
     figure.tight_layout()
     return figure
-
-
-# --- energy ----------------------------------------------------------------------
-
-
-KIND_COLOURS = {
-    "operations": "tab:blue",
-    "addressing": "tab:cyan",
-    "weights": "tab:orange",
-    "potentials": "tab:red",
-    "biases": "tab:purple",
-    "io": "tab:gray",
-}
-
-
-def _stacked(ax: Axes, labels: list[str], parts: list[dict[str, float]], scale: float) -> None:
-    bottoms = [0.0] * len(labels)
-    positions = range(len(labels))
-    for kind in ENERGY_KINDS:
-        heights = [part[kind] / scale for part in parts]
-        ax.bar(positions, heights, bottom=bottoms, color=KIND_COLOURS[kind], label=kind)
-        bottoms = [b + h for b, h in zip(bottoms, heights)]
-    ax.set_xticks(list(positions), labels)
-
-
-def plot_layer_energy(report: EnergyReport, *, ax: Axes | None = None) -> Axes:
-    """Energy of every layer of ``report`` (nJ per inference), stacked by kind."""
-    if ax is None:
-        _, ax = plt.subplots(
-            figsize=(max(6.0, 0.25 * len(report.layers)), 3.5), layout="constrained"
-        )
-    _stacked(ax, [row.name for row in report.layers], [row.energy for row in report.layers], 1e3)
-    ax.tick_params(axis="x", labelrotation=90, labelsize="x-small")
-    ax.set(
-        xlabel="layer",
-        ylabel="energy per inference (nJ)",
-        title=f"Energy per layer: {report.label()}",
-    )
-    ax.legend(fontsize="small", ncols=2)
-    return ax
-
-
-def plot_energy_comparison(
-    reports: Mapping[str, EnergyReport],
-    *,
-    ax: Axes | None = None,
-    title: str = "Energy per inference",
-) -> Axes:
-    """One stacked bar per network (uJ per inference), split by kind."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(1.6 * len(reports) + 2.5, 3.5), layout="constrained")
-    _stacked(ax, list(reports), [report.by_kind() for report in reports.values()], 1e6)
-    ax.set(xlabel="network", ylabel="energy per inference (uJ)", title=title)
-    ax.legend(fontsize="small")
-    return ax

@@ -25,7 +25,8 @@
 #    spike is charged, with the energy of trained networks.
 #
 # Library code used here: `mlsnn_edu.energy`, `mlsnn_edu.experiments`
-# (the committed sweep and the comparisons) and `mlsnn_edu.figures`.
+# (the committed sweep and the comparisons), `mlsnn_edu.energy_figures` and
+# `mlsnn_edu.figures`.
 
 # %% [markdown]
 # **Predict first.** Write down your guesses before running anything; the
@@ -80,6 +81,7 @@ from mlsnn_edu.energy import (
     spike_units,
     spiking_synapse_counts,
 )
+from mlsnn_edu.energy_figures import plot_energy_comparison, plot_layer_energy
 from mlsnn_edu.experiments import (
     MAIN_WIDTH,
     MULTILEVEL,
@@ -93,12 +95,7 @@ from mlsnn_edu.experiments import (
     load_runs,
     untrained_networks,
 )
-from mlsnn_edu.figures import (
-    plot_energy_comparison,
-    plot_interval,
-    plot_layer_energy,
-    width_axis,
-)
+from mlsnn_edu.figures import plot_interval, width_axis
 from mlsnn_edu.neurons import MultiLevelIF
 from mlsnn_edu.settings import default_device, full_scale, seed_everything
 

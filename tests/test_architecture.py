@@ -47,6 +47,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "faces",
         (
             "figures",
+            "energy_figures",
             "diagrams",
             "diagram_shapes",
             "explorers",

@@ -1544,3 +1544,39 @@ def test_r3_10_results_and_energy_arguments_of_the_wrong_type() -> None:
     model = build_model("sparse_resnet18", width=2)
     with pytest.raises(TypeError, match="input_spikes must be True or False"):
         estimate_energy(model, input_shape=(3, 32, 32), input_spikes="no")
+
+
+def test_r3_10_a_figure_of_nothing_is_refused() -> None:
+    import matplotlib.pyplot as plt
+
+    from mlsnn_edu import figures
+    from mlsnn_edu.energy_figures import plot_energy_comparison, plot_layer_energy
+
+    try:
+        for plot, empty in (
+            (figures.plot_activity, {}),
+            (figures.plot_interval, {}),
+            (figures.plot_history, []),
+            (figures.plot_gradient_norms, {}),
+        ):
+            with pytest.raises(ValueError, match="not empty"):
+                plot(empty)
+        history = {"stem": [1.0, 2.0, 3.0]}
+        with pytest.raises(ValueError, match="smooth must be an integer >= 1"):
+            figures.plot_gradient_norms(history, smooth=0)
+        with pytest.raises(ValueError, match=r"blocks must be names from history \(\['stem'\]\)"):
+            figures.plot_gradient_norms(history, blocks="stem")
+        with pytest.raises(ValueError, match="blocks must be names"):
+            figures.plot_gradient_norms(history, blocks=["layer9"])
+        figures.plot_gradient_norms(history, smooth=2)
+        for bad in ((float("nan"), 1.0), (0.0, 1.0, 2.0), 3, (2.0, 1.0)):
+            with pytest.raises(ValueError, match="input_range must be two"):
+                figures.plot_quantizer(timesteps=1, levels=2, input_range=bad)
+        with pytest.raises(ValueError, match="reports must map labels to EnergyReports"):
+            plot_energy_comparison({})
+        with pytest.raises(TypeError, match=r"reports\['a'\] must be an EnergyReport"):
+            plot_energy_comparison({"a": 1.0})
+        with pytest.raises(TypeError, match="report must be an EnergyReport, got dict"):
+            plot_layer_energy({})
+    finally:
+        plt.close("all")

@@ -13,6 +13,7 @@ from pathlib import Path
 from mlsnn_edu.cli.arguments import add_device_argument, levels, positive_int, save_figure, seed
 from mlsnn_edu.data import DATASET_NAMES
 from mlsnn_edu.energy import MULTILEVEL_COSTS, PRESET_NAMES, comparison_table
+from mlsnn_edu.energy_figures import plot_energy_comparison
 from mlsnn_edu.experiments.energy import (
     BINARY,
     ENERGY_DEFAULTS,
@@ -21,7 +22,6 @@ from mlsnn_edu.experiments.energy import (
     from_checkpoint,
     untrained_networks,
 )
-from mlsnn_edu.figures import plot_energy_comparison
 from mlsnn_edu.files import IMAGE_SUFFIXES, check_output_file
 from mlsnn_edu.models import MODEL_NAMES
 from mlsnn_edu.settings import resolve_device
