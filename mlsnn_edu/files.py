@@ -88,9 +88,7 @@ def check_output_dir(path: str | Path, name: str) -> Path:
             ) from None
         return folder
     # Create the missing folders to prove it can be done, then remove them again.
-    missing = [folder.absolute()]
-    while not missing[-1].parent.exists():
-        missing.append(missing[-1].parent)
+    missing = missing_folders(folder)
     if not missing[-1].parent.is_dir():
         raise ValueError(f"{name} {folder} cannot be created: {missing[-1].parent} is a file")
     try:
@@ -143,6 +141,20 @@ def refuse_links(path: str | Path, name: str, *, below: str | Path | None = None
     return path
 
 
+def missing_folders(folder: str | Path) -> list[Path]:
+    """``folder`` and each parent above it that does not exist yet, deepest first.
+
+    Empty when ``folder`` exists. These are the folders a ``mkdir(parents=True)``
+    would create, and what a step that failed should remove again.
+    """
+    missing: list[Path] = []
+    current = Path(folder).expanduser().absolute()
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    return missing
+
+
 @contextlib.contextmanager
 def removed_on_failure(folder: str | Path) -> Iterator[Path]:
     """Run the ``with`` block; if it raises, remove what it added in ``folder``, then re-raise.
@@ -155,16 +167,14 @@ def removed_on_failure(folder: str | Path) -> Iterator[Path]:
     checks and replaces.
     """
     folder = Path(folder).expanduser().absolute()
-    missing = [folder]
-    while not missing[-1].exists():
-        missing.append(missing[-1].parent)
+    missing = missing_folders(folder)
     before = set(os.listdir(folder)) if folder.is_dir() else None
     try:
         yield folder
     except Exception:
-        if before is None and len(missing) > 1:
+        if before is None and missing:
             shutil.rmtree(folder, ignore_errors=True)
-            for parent in missing[1:-1]:  # deepest first, up to the folder that existed
+            for parent in missing[1:]:  # deepest first, up to the folder that existed
                 try:
                     parent.rmdir()
                 except OSError:  # something else was written there meanwhile

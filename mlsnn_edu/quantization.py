@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import torch
 
 from mlsnn_edu.checks import check_levels, check_theta, check_timesteps
+from mlsnn_edu.neurons import as_floating
 
 
 def _as_values(x: object) -> torch.Tensor:
@@ -41,7 +42,7 @@ def _as_values(x: object) -> torch.Tensor:
         ) from None
     if values.is_complex():
         raise TypeError("x must be real numbers, got complex values")
-    values = values if values.is_floating_point() else values.to(torch.get_default_dtype())
+    values = as_floating(values)
     if torch.isnan(values).any():
         raise ValueError("x holds NaN values: a neuron cannot integrate them")
     return values

@@ -16,6 +16,7 @@ import stat
 import time
 from pathlib import Path
 
+from mlsnn_edu.files import missing_folders
 from mlsnn_edu.training.checkpoint import CheckpointError
 
 LOCK_NAME = ".run.lock"
@@ -39,10 +40,7 @@ class RunLock:
     def acquire(self, announce: bool = True) -> RunLock:
         """Take the lock (or raise naming its holder); ``announce=False`` leaves the file as it
         is until :meth:`announce`, so a run refused just after taking it changes nothing."""
-        missing = [self.path.parent.absolute()]
-        while not missing[-1].exists():
-            missing.append(missing[-1].parent)
-        self._created = missing[:-1]
+        self._created = missing_folders(self.path.parent)
         for _ in range(LOCK_ATTEMPTS):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle = self._open()
